@@ -1,0 +1,42 @@
+"""The errors bsbench raises on purpose.
+
+The CLI turns any :class:`BsbenchError` into one line on stderr and a non-zero exit
+code; everything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class BsbenchError(Exception):
+    """A problem the user can fix: bad option, bad file, unknown plugin."""
+
+    exit_code = 1
+
+
+class UsageError(BsbenchError):
+    """An option or argument has a value bsbench cannot use."""
+
+    exit_code = 2
+
+
+class UnknownPluginError(UsageError):
+    """A plugin name that no installed package registered."""
+
+    def __init__(self, kind: str, name: str, valid: list[str]) -> None:
+        choices = ", ".join(sorted(valid)) or "none installed"
+        super().__init__(f"unknown {kind} {name!r}; valid names: {choices}")
+        self.kind = kind
+        self.name = name
+        self.valid = sorted(valid)
+
+
+class DataError(BsbenchError):
+    """A data directory, audio file or corpus that cannot be read as asked."""
+
+
+class CheckpointError(BsbenchError):
+    """A checkpoint file that cannot be loaded into the chosen model."""
+
+
+class ResultsError(BsbenchError):
+    """A run directory whose files are missing or malformed."""

@@ -1,0 +1,105 @@
+"""The log-mel front end shared by spectrogram models.
+
+It reproduces the paper's features (librosa's Slaney mel filter bank and
+``power_to_db(ref=max)``) in torch, so the same code runs batched on CPU or GPU and
+the features a model is trained on are exactly those it is explained on (the reference
+code computed them differently at the two stages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import librosa
+import numpy as np
+import torch
+import torchaudio
+
+from bsbench.types import Clip, InputGrid
+
+if TYPE_CHECKING:
+    from bsbench.protocols import FrontEnd
+
+
+@dataclass(frozen=True)
+class LogMelSettings:
+    """Front-end parameters; the defaults are the reference pipeline's (128 x 134 input)."""
+
+    sample_rate: int = 16_000
+    clip_seconds: float = 2.0
+    n_fft: int = 1024
+    win_length: int = 480
+    hop_length: int = 240
+    n_mels: int = 128
+    top_db: float = 80.0
+
+
+class LogMelFrontEnd:
+    """Waveforms -> per-clip max-referenced log-mel spectrograms, shape (batch, 1, mels, frames)."""
+
+    def __init__(self, settings: LogMelSettings | None = None) -> None:
+        self.settings = settings or LogMelSettings()
+        s = self.settings
+        self.sample_rate = s.sample_rate
+        self.clip_samples = round(s.clip_seconds * s.sample_rate)
+        self._mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=s.sample_rate,
+            n_fft=s.n_fft,
+            win_length=s.win_length,
+            hop_length=s.hop_length,
+            n_mels=s.n_mels,
+            power=2.0,
+            center=True,
+            pad_mode="constant",
+            norm="slaney",
+            mel_scale="slaney",
+        )
+        centres = librosa.mel_frequencies(n_mels=s.n_mels + 2, fmin=0.0, fmax=s.sample_rate / 2)[1:-1]
+        self.grid = InputGrid(
+            seconds_per_frame=s.hop_length / s.sample_rate,
+            n_frames=1 + self.clip_samples // s.hop_length,
+            bin_frequencies_hz=tuple(float(f) for f in centres),
+        )
+
+    @property
+    def floor(self) -> float:
+        """The value of silence in this representation (-top_db): the honest occlusion baseline."""
+        return -self.settings.top_db
+
+    def prepare(self, clip: Clip) -> np.ndarray:
+        """Resample to the front end's rate, then cut or zero-pad to the fixed clip length."""
+        samples = np.asarray(clip.waveform, dtype=np.float32)
+        if clip.sample_rate != self.sample_rate:
+            samples = torchaudio.functional.resample(
+                torch.from_numpy(samples), clip.sample_rate, self.sample_rate
+            ).numpy()
+        if samples.shape[0] >= self.clip_samples:
+            return np.ascontiguousarray(samples[: self.clip_samples])
+        return np.pad(samples, (0, self.clip_samples - samples.shape[0]))
+
+    def __call__(self, waveforms: torch.Tensor) -> torch.Tensor:
+        mel = self._mel.to(waveforms.device)
+        power = mel(waveforms.float())
+        amin = 1e-10
+        db = 10.0 * torch.log10(torch.clamp(power, min=amin))
+        reference = 10.0 * torch.log10(torch.clamp(power.amax(dim=(-2, -1), keepdim=True), min=amin))
+        db = db - reference
+        db = torch.maximum(db, db.amax(dim=(-2, -1), keepdim=True) - self.settings.top_db)
+        return db.unsqueeze(1)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "log-mel", "reference": "max", "mel_scale": "slaney", **asdict(self.settings)}
+
+
+def frontend_features(
+    frontend: FrontEnd, clips: Sequence[Clip], device: torch.device, batch_size: int = 64
+) -> torch.Tensor:
+    """Model inputs for ``clips``, computed in batches on ``device``."""
+    batches = []
+    for start in range(0, len(clips), batch_size):
+        chunk = clips[start : start + batch_size]
+        waveforms = torch.from_numpy(np.stack([frontend.prepare(clip) for clip in chunk])).to(device)
+        batches.append(frontend(waveforms))
+    return torch.cat(batches)

@@ -1,0 +1,112 @@
+"""Getting a trained model: from a user's checkpoint, or trained once and cached.
+
+Checkpoints are read with ``torch.load(weights_only=True)`` only: a state dict of
+tensors, never pickled code. A model card (JSON) travels with every checkpoint; for a
+bare file, ``<file>.card.json`` beside it is read if present, else the model plugin's
+declared label order is assumed and said so in the card.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bsbench import __version__
+from bsbench.cache import cache_dir, content_key, write_atomic, write_json
+from bsbench.errors import CheckpointError
+from bsbench.protocols import LoadedModel, ModelPlugin
+from bsbench.training import train_model
+from bsbench.types import Corpus
+
+MODEL_FILE = "model.pt"
+CARD_FILE = "card.json"
+
+
+def load_checkpoint(plugin: ModelPlugin, path: Path, device: torch.device) -> LoadedModel:
+    """Load a state dict into ``plugin``'s architecture, with one clear error per failure."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path}: no such file")
+    card_path = path.parent / CARD_FILE if path.name == MODEL_FILE else path.with_name(path.name + ".card.json")
+    card: dict[str, Any] = {}
+    if card_path.is_file():
+        try:
+            card = json.loads(card_path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise CheckpointError(f"model card {card_path}: not valid JSON ({error})") from None
+    labels = tuple(card.get("labels") or plugin.checkpoint_labels)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt or unsafe files
+        reason = " ".join(str(error).split())[:200]
+        raise CheckpointError(f"checkpoint {path}: cannot be read as a weights-only PyTorch state dict ({reason})") from None
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"checkpoint {path}: expected a state dict of tensors, got {type(state).__name__}")
+    network = plugin.build(len(labels))
+    _check_keys(path, plugin, network.state_dict(), state)
+    network.load_state_dict(state)
+    card = {
+        "model": plugin.name,
+        "checkpoint": str(path.resolve()),
+        **card,
+        "labels": list(labels),
+        "label_source": "model card" if card else f"{plugin.name} default checkpoint label order",
+    }
+    return LoadedModel(plugin, network.to(device).eval(), plugin.frontend(), labels, device, card)
+
+
+def _check_keys(path: Path, plugin: ModelPlugin, expected: Mapping[str, torch.Tensor], found: Mapping) -> None:
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    problems = []
+    if missing:
+        problems.append(f"missing keys {_first(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys {_first(unexpected)}")
+    shapes = [
+        f"{key} {tuple(found[key].shape)} != {tuple(tensor.shape)}"
+        for key, tensor in expected.items()
+        if key in found and found[key].shape != tensor.shape
+    ]
+    if shapes:
+        problems.append(f"shape mismatch {_first(shapes)}")
+    if problems:
+        raise CheckpointError(f"checkpoint {path}: does not fit model {plugin.name}: {'; '.join(problems)}")
+
+
+def _first(items: list[str], count: int = 3) -> str:
+    more = f" and {len(items) - count} more" if len(items) > count else ""
+    return ", ".join(items[:count]) + more
+
+
+def trained_model(
+    plugin: ModelPlugin,
+    corpus: Corpus,
+    *,
+    seed: int,
+    device: torch.device,
+    epochs: int | None = None,
+    show_progress: bool = True,
+) -> LoadedModel:
+    """The cached model trained on ``corpus`` with these settings, training it on first use."""
+    key = content_key(
+        {
+            "model": [plugin.name, plugin.version],
+            "dataset": [corpus.name, dict(corpus.parameters), corpus.split_policy],
+            "labels": corpus.labels,
+            "seed": seed,
+            "epochs": epochs,
+            "bsbench": __version__,
+        }
+    )
+    folder = cache_dir() / "models" / f"{plugin.name}-{corpus.name}-{key}"
+    if not (folder / MODEL_FILE).is_file() or not (folder / CARD_FILE).is_file():
+        trained = train_model(plugin, corpus, seed=seed, device=device, epochs=epochs, show_progress=show_progress)
+        state = {name: tensor.detach().cpu() for name, tensor in trained.network.state_dict().items()}
+        write_json(folder / CARD_FILE, trained.card)
+        write_atomic(folder / MODEL_FILE, lambda temp: torch.save(state, temp))
+    return load_checkpoint(plugin, folder / MODEL_FILE, device)

@@ -1,0 +1,239 @@
+"""One small protocol per plugin kind.
+
+A plugin is any object with the attributes and methods its kind lists here; there
+is no base class to inherit. Every plugin carries ``name`` (lower-case, digits and
+dashes: it is typed on the command line), a one-line ``description`` and a
+``version`` that is recorded in run manifests and cache keys, so changing a plugin's
+behaviour means bumping its version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from bsbench.frontend import frontend_features
+from bsbench.types import Clip, Corpus, CueTracks, Explanation, InputGrid
+
+# --- datasets -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetRequest:
+    """What the user asked a dataset for: where the files are and the split seed."""
+
+    data_dir: Path | None = None
+    seed: int = 0
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class DatasetPlugin(Protocol):
+    name: str
+    description: str
+    version: str
+
+    def load(self, request: DatasetRequest) -> Corpus:
+        """Return every clip with its label, speaker and split."""
+        ...
+
+
+# --- models ---------------------------------------------------------------------------
+
+
+@runtime_checkable
+class FrontEnd(Protocol):
+    """Turns waveforms into the tensor a model reads, on a declared input grid."""
+
+    sample_rate: int
+    clip_samples: int
+    grid: InputGrid
+
+    def prepare(self, clip: Clip) -> np.ndarray:
+        """Resample and fix the length of one clip: float32 samples, ``clip_samples`` long."""
+        ...
+
+    def __call__(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """(batch, samples) -> (batch, 1, bins, frames) model input."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Every parameter that changes the features, for manifests and model cards."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimiser and stopping settings; the defaults follow the paper's reference code."""
+
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 3e-4
+    weight_decay: float = 1e-4
+    patience: int = 7
+
+
+@runtime_checkable
+class ModelPlugin(Protocol):
+    name: str
+    description: str
+    version: str
+    training: TrainingConfig
+    #: The convolution layer Grad-CAM-like methods read by default.
+    explain_layer: str
+    #: Output order assumed for a bare checkpoint file that has no model card beside it.
+    checkpoint_labels: tuple[str, ...]
+
+    def frontend(self) -> FrontEnd:
+        ...
+
+    def build(self, n_classes: int) -> torch.nn.Module:
+        ...
+
+    def canonizers(self) -> list[Any]:
+        """zennit canonizers that make the architecture LRP-ready (batch norm, residuals)."""
+        ...
+
+
+# --- methods --------------------------------------------------------------------------
+
+COST_CLASSES = ("baseline", "gradient", "propagation", "perturbation")
+
+
+@runtime_checkable
+class MethodPlugin(Protocol):
+    name: str
+    description: str
+    version: str
+    #: One of COST_CLASSES: what one explanation costs in model passes.
+    cost: str
+    #: A dataclass type whose fields (with defaults) are the method's parameters.
+    parameters: type
+
+    def explain(
+        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: Any, seed: int
+    ) -> np.ndarray:
+        """Relevance for each input and target class, shaped like ``inputs`` minus the channel axis."""
+        ...
+
+
+# --- cue extractors -------------------------------------------------------------------
+
+
+@runtime_checkable
+class CueExtractorPlugin(Protocol):
+    name: str
+    description: str
+    version: str
+    #: cue name -> unit, for every cue this extractor provides.
+    cues: Mapping[str, str]
+
+    def extract(self, clip: Clip) -> CueTracks:
+        ...
+
+
+# --- metrics --------------------------------------------------------------------------
+
+METRIC_REQUIREMENTS = frozenset({"model", "cues", "masks"})
+
+
+@dataclass(frozen=True, eq=False)
+class ScoringBatch:
+    """Everything a metric may read about a batch of explained clips."""
+
+    model: LoadedModel
+    clips: tuple[Clip, ...]
+    inputs: np.ndarray
+    targets: np.ndarray
+    explanations: tuple[Explanation, ...]
+    cue_tracks: tuple[CueTracks, ...] | None
+    seed: int
+
+
+@runtime_checkable
+class MetricPlugin(Protocol):
+    name: str
+    description: str
+    version: str
+    #: True/False for a score with a direction; None for a signed effect with none.
+    higher_is_better: bool | None
+    #: Subset of METRIC_REQUIREMENTS: what the runner must supply for this metric.
+    requires: frozenset[str]
+
+    def score(self, batch: ScoringBatch) -> Mapping[str, np.ndarray]:
+        """Per-clip values, keyed by column: ``""`` for the metric itself, else a sub-score name."""
+        ...
+
+
+# --- expert profiles ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileCell:
+    """Expected direction of one cue for one emotion relative to neutral.
+
+    ``direction`` is +1, -1, 0, or None where the sources disagree.
+    """
+
+    direction: int | None
+    sources: tuple[str, ...]
+
+
+@runtime_checkable
+class ProfilePlugin(Protocol):
+    name: str
+    description: str
+    version: str
+    citations: Mapping[str, str]
+    cells: Mapping[str, Mapping[str, ProfileCell]]
+
+
+# --- a model ready to explain (built by core, handed to methods and metrics) ----------
+
+
+@dataclass(eq=False)
+class LoadedModel:
+    """A model plugin's network with trained weights, in eval mode on one device."""
+
+    plugin: ModelPlugin
+    network: torch.nn.Module
+    frontend: FrontEnd
+    labels: tuple[str, ...]
+    device: torch.device
+    card: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.plugin.name
+
+    def features(self, clips: Sequence[Clip]) -> torch.Tensor:
+        """Model inputs for ``clips`` on the model's device."""
+        return frontend_features(self.frontend, clips, self.device)
+
+    @torch.no_grad()
+    def logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.network(inputs.to(self.device))
+
+
+KIND_PROTOCOLS: dict[str, type] = {
+    "dataset": DatasetPlugin,
+    "model": ModelPlugin,
+    "method": MethodPlugin,
+    "cues": CueExtractorPlugin,
+    "metric": MetricPlugin,
+    "profile": ProfilePlugin,
+}
+
+
+def protocol_members(protocol: type) -> list[str]:
+    """Names a plugin must carry to satisfy ``protocol`` (attributes and methods)."""
+    members = set(getattr(protocol, "__annotations__", {}))
+    members |= {
+        name for name, value in vars(protocol).items() if not name.startswith("_") and callable(value)
+    }
+    return sorted(members)

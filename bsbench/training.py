@@ -1,0 +1,142 @@
+"""Training any model plugin on any corpus, without leaking the test split.
+
+Model selection (early stopping) reads the validation split only; the test split is
+touched once, after training, to fill the model card. The loss is class-balanced so
+a skewed corpus does not buy accuracy by ignoring its small classes.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from bsbench.errors import DataError
+from bsbench.frontend import frontend_features
+from bsbench.progress import progress_bar
+from bsbench.protocols import ModelPlugin, TrainingConfig
+from bsbench.types import Corpus
+
+
+@dataclass(frozen=True)
+class ClassificationScores:
+    accuracy: float
+    unweighted_average_recall: float
+    confusion: list[list[int]]
+
+    @classmethod
+    def from_predictions(cls, truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> ClassificationScores:
+        confusion = np.zeros((n_classes, n_classes), dtype=int)
+        np.add.at(confusion, (truth, predicted), 1)
+        support = confusion.sum(axis=1)
+        recalls = np.diag(confusion)[support > 0] / support[support > 0]
+        return cls(
+            accuracy=float(np.mean(truth == predicted)) if truth.size else float("nan"),
+            unweighted_average_recall=float(recalls.mean()) if recalls.size else float("nan"),
+            confusion=confusion.tolist(),
+        )
+
+
+@dataclass
+class TrainedModel:
+    network: nn.Module
+    card: dict[str, Any]
+
+
+def train_model(
+    plugin: ModelPlugin,
+    corpus: Corpus,
+    *,
+    seed: int,
+    device: torch.device,
+    epochs: int | None = None,
+    show_progress: bool = True,
+) -> TrainedModel:
+    """Train ``plugin``'s network on the corpus's train split; returns it with a model card."""
+    config = plugin.training if epochs is None else replace(plugin.training, epochs=epochs)
+    labels = corpus.labels
+    index_of = {label: i for i, label in enumerate(labels)}
+    frontend = plugin.frontend()
+    splits = {}
+    for split in ("train", "validation", "test"):
+        clips = corpus.split(split)
+        if not clips:
+            raise DataError(f"dataset {corpus.name}: the {split} split is empty; cannot train {plugin.name}")
+        targets = torch.tensor([index_of[clip.label] for clip in clips], device=device)
+        splits[split] = (frontend_features(frontend, clips, device), targets)
+
+    torch.manual_seed(seed)
+    network = plugin.build(len(labels)).to(device)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    train_x, train_y = splits["train"]
+    counts = torch.bincount(train_y, minlength=len(labels)).float()
+    weights = torch.where(counts > 0, counts.sum() / (len(labels) * counts.clamp(min=1)), torch.zeros_like(counts))
+    loss_fn = nn.CrossEntropyLoss(weight=weights)
+    shuffler = torch.Generator().manual_seed(seed)
+
+    best_state, best_key, best_epoch, waited = None, (-1.0, 0.0), 0, 0
+    started = time.perf_counter()
+    with progress_bar(show_progress) as progress:
+        task = progress.add_task(f"training {plugin.name} on {corpus.name}", total=config.epochs, status="")
+        for epoch in range(1, config.epochs + 1):
+            network.train()
+            order = torch.randperm(len(train_y), generator=shuffler).to(device)
+            epoch_loss = 0.0
+            for start in range(0, len(order), config.batch_size):
+                batch = order[start : start + config.batch_size]
+                optimizer.zero_grad()
+                loss = loss_fn(network(train_x[batch]), train_y[batch])
+                loss.backward()
+                optimizer.step()
+                epoch_loss += loss.item() * len(batch)
+            validation = _evaluate(network, *splits["validation"], len(labels), config)
+            key = (validation.unweighted_average_recall, -epoch_loss)
+            if key > best_key:
+                best_state, best_key, best_epoch, waited = copy.deepcopy(network.state_dict()), key, epoch, 0
+            else:
+                waited += 1
+            progress.update(
+                task,
+                advance=1,
+                status=f"loss {epoch_loss / len(order):.3f}  val UAR {validation.unweighted_average_recall:.3f}",
+            )
+            if waited >= config.patience:
+                break
+    assert best_state is not None  # at least one epoch ran
+    network.load_state_dict(best_state)
+    test = _evaluate(network, *splits["test"], len(labels), config)
+    validation = _evaluate(network, *splits["validation"], len(labels), config)
+    card = {
+        "model": plugin.name,
+        "model_version": plugin.version,
+        "dataset": corpus.name,
+        "dataset_parameters": dict(corpus.parameters),
+        "split_policy": corpus.split_policy,
+        "split_sizes": {split: len(targets) for split, (_, targets) in splits.items()},
+        "labels": list(labels),
+        "frontend": frontend.describe(),
+        "seed": seed,
+        "training": asdict(config),
+        "epochs_run": epoch,
+        "best_epoch": best_epoch,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "validation": asdict(validation),
+        "test": asdict(test),
+    }
+    return TrainedModel(network=network.eval(), card=card)
+
+
+@torch.no_grad()
+def _evaluate(
+    network: nn.Module, features: torch.Tensor, targets: torch.Tensor, n_classes: int, config: TrainingConfig
+) -> ClassificationScores:
+    network.eval()
+    predicted = torch.cat(
+        [network(features[i : i + config.batch_size]).argmax(dim=1) for i in range(0, len(features), config.batch_size)]
+    )
+    return ClassificationScores.from_predictions(targets.cpu().numpy(), predicted.cpu().numpy(), n_classes)

@@ -1,0 +1,177 @@
+"""The data that flows between plugins.
+
+Every plugin kind speaks in these few types, so a dataset written by one lab, a model
+by another and a metric by a third compose without adapters. They are frozen
+dataclasses: a value handed to a plugin cannot be changed behind the caller's back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True, eq=False)
+class Clip:
+    """One labelled recording: float32 mono samples plus where they came from."""
+
+    clip_id: str
+    waveform: np.ndarray
+    sample_rate: int
+    label: str
+    speaker: str
+    split: str
+    source: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.waveform.ndim != 1:
+            raise ValueError(f"clip {self.clip_id}: waveform must be mono (1-D), got shape {self.waveform.shape}")
+        if self.split not in SPLITS:
+            raise ValueError(f"clip {self.clip_id}: split must be one of {SPLITS}, got {self.split!r}")
+
+    @property
+    def duration(self) -> float:
+        return self.waveform.shape[0] / self.sample_rate
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """What a dataset plugin returns: the clips, the label set and how they were split."""
+
+    name: str
+    labels: tuple[str, ...]
+    clips: tuple[Clip, ...]
+    split_policy: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def split(self, name: str) -> tuple[Clip, ...]:
+        return tuple(clip for clip in self.clips if clip.split == name)
+
+
+@dataclass(frozen=True)
+class InputGrid:
+    """The axes of a model's input, so a relevance map reads as time x frequency.
+
+    ``bin_frequencies_hz`` holds the centre frequency of every row of the input (empty
+    for a waveform model, whose input has a time axis only).
+    """
+
+    seconds_per_frame: float
+    n_frames: int
+    bin_frequencies_hz: tuple[float, ...] = ()
+
+    @property
+    def n_bins(self) -> int:
+        return len(self.bin_frequencies_hz)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (max(self.n_bins, 1), self.n_frames)
+
+    @property
+    def duration(self) -> float:
+        return self.seconds_per_frame * self.n_frames
+
+    def frame_times(self) -> np.ndarray:
+        """Start time in seconds of every input frame."""
+        return np.arange(self.n_frames) * self.seconds_per_frame
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """Relevance of every input cell for one clip and one target class."""
+
+    clip_id: str
+    relevance: np.ndarray
+    grid: InputGrid
+    method: str
+    target: int
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.relevance.shape != self.grid.shape:
+            raise ValueError(
+                f"explanation of {self.clip_id} by {self.method}: relevance shape {self.relevance.shape} "
+                f"does not match the input grid {self.grid.shape}"
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class CueTracks:
+    """Frame-wise acoustic cue tracks of one clip on a common time grid.
+
+    Cues named in ``voiced_only`` are undefined where ``voiced`` is False: statistics
+    must skip those frames instead of averaging zeros (a defect of the reference code).
+    """
+
+    clip_id: str
+    seconds_per_frame: float
+    tracks: Mapping[str, np.ndarray]
+    units: Mapping[str, str]
+    voiced: np.ndarray
+    voiced_only: frozenset[str] = frozenset()
+    extractor: str = ""
+
+    def __post_init__(self) -> None:
+        n = self.voiced.shape[0]
+        for name, track in self.tracks.items():
+            if track.shape != (n,):
+                raise ValueError(f"cue track {name!r} of {self.clip_id} has shape {track.shape}, expected ({n},)")
+            if name not in self.units:
+                raise ValueError(f"cue track {name!r} of {self.clip_id} has no unit")
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.voiced.shape[0])
+
+    def valid_frames(self, cue: str) -> np.ndarray:
+        """Frames where ``cue`` has a defined, finite value."""
+        track = self.tracks[cue]
+        valid = np.isfinite(track)
+        if cue in self.voiced_only:
+            valid &= self.voiced
+        return valid
+
+
+RESULT_COLUMNS = (
+    "run_id",
+    "dataset",
+    "split",
+    "model",
+    "method",
+    "cues",
+    "metric",
+    "clip_id",
+    "label",
+    "prediction",
+    "correct",
+    "value",
+)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One score of one explanation: the long format every table is a view of.
+
+    ``cues`` is empty for metrics that do not read cue tracks. ``value`` is NaN when a
+    metric is undefined for the clip (the reason is kept in the run's failure log).
+    """
+
+    run_id: str
+    dataset: str
+    split: str
+    model: str
+    method: str
+    cues: str
+    metric: str
+    clip_id: str
+    label: str
+    prediction: str
+    correct: bool
+    value: float
