@@ -29,6 +29,8 @@ VOWEL_FORMANTS = np.array(
 )
 FORMANT_BANDWIDTHS = np.array([90.0, 110.0, 170.0])
 NOISE_FLOOR_RMS = 1e-3
+#: RMS of a neutral utterance's active part (about -26 dBFS); emotions shift it by level_db.
+SPEECH_RMS = 0.05
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ def synthesise_utterance(
         output[a : a + burst] += _consonant_burst(burst, rng, sample_rate) * 0.03
         vowel = _formant_filter(source[a + burst : b], vowel * speaker.formant_scale, sample_rate)
         output[a + burst : b] += vowel * _envelope(b - a - burst)
-    peak = np.max(np.abs(output)) or 1.0
-    output = output / peak * 0.3 * 10 ** (voice.level_db / 20)
+    active = output[np.abs(output) > 0]
+    rms = float(np.sqrt(np.mean(active**2))) if active.size else 1.0
+    output = output / rms * SPEECH_RMS * 10 ** (voice.level_db / 20)
     output += rng.normal(0.0, NOISE_FLOOR_RMS, n_samples)
     return np.clip(output, -1.0, 1.0).astype(np.float32)
 

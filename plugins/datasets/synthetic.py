@@ -59,8 +59,8 @@ LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 class SyntheticOptions:
     """Corpus size and split; every field can be set with ``--dataset-option key=value``."""
 
-    speakers: int = 10
-    clips_per_class: int = 6
+    speakers: int = 14
+    clips_per_class: int = 4
     test_speakers: int = 2
     validation_speakers: int = 2
     duration: float = 2.0

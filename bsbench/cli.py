@@ -1,0 +1,182 @@
+"""The ``bsbench`` command line.
+
+Every command is a thin layer over a Python function that returns pandas objects, so a
+notebook takes the same code path. Domain errors become one line on stderr and a
+non-zero exit code; ``--debug`` keeps the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bsbench import __version__
+from bsbench.errors import BsbenchError, UsageError
+from bsbench.leaderboard import FORMATS, aggregate, render
+from bsbench.model_store import trained_model
+from bsbench.parameters import parse_key_values
+from bsbench.protocols import DatasetRequest
+from bsbench.registry import KINDS, Registry, load_registry
+from bsbench.runner import DEFAULT_METHODS, DEFAULT_METRICS, RunConfig, metric_directions, resolve_device, run_benchmark
+from bsbench.store import read_run
+
+app = typer.Typer(
+    name="bsbench",
+    help="Benchmark speech emotion recognition explanations: faithful to the model, plausible to a voice scientist.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _registry() -> Registry:
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("ignore")
+        registry = load_registry()
+    for problem in registry.problems:
+        stderr.print(f"warning: {problem}", markup=False)
+    return registry
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"bsbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
+) -> None:
+    """Score saliency methods for SER models on faithfulness (Quantus) and acoustic-cue alignment."""
+
+
+@app.command("plugins")
+def plugins_command(
+    kind: Annotated[str | None, typer.Option("--kind", help=f"Only this kind: {', '.join(KINDS)}.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {kind,name,package,version,description}.")] = False,
+) -> None:
+    """List every installed plugin: built-ins and third-party packages alike."""
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"--kind {kind!r}: choose one of {', '.join(KINDS)}")
+    records = [record.as_dict() for record in _registry().records(kind)]
+    if as_json:
+        stdout.print(json.dumps(records, indent=2), markup=False)
+        return
+    from tabulate import tabulate
+
+    stdout.print(tabulate(records, headers="keys", tablefmt="simple"), markup=False)
+
+
+@app.command("run")
+def run_command(
+    dataset: Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")] = "synthetic",
+    model: Annotated[str, typer.Option(help="Model plugin; trained on the dataset and cached unless --checkpoint.")] = "resnet-small",
+    method: Annotated[
+        list[str] | None,
+        typer.Option("--method", "-m", help="Method, repeatable, with optional parameters: occlusion:window=1x10,stride=1x3 "
+                     f"[default: {' '.join(DEFAULT_METHODS)}]"),
+    ] = None,
+    cues: Annotated[str, typer.Option(help="Cue extractor for the cue metrics.")] = "librosa",
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help=f"Metric, repeatable [default: {' '.join(DEFAULT_METRICS)}]")
+    ] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="Weights to explain instead of training (loaded weights-only).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the dataset's files are (file-based datasets).")] = None,
+    dataset_option: Annotated[
+        list[str] | None, typer.Option("--dataset-option", help="Dataset option key=value, repeatable.")
+    ] = None,
+    split: Annotated[str, typer.Option(help="Split whose clips are explained.")] = "test",
+    limit: Annotated[int, typer.Option(help="Explain at most N clips, balanced over classes (0: all).")] = 28,
+    seed: Annotated[int, typer.Option(help="Seed for data, training, methods and metrics.")] = 0,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
+    epochs: Annotated[int | None, typer.Option(help="Training epochs if the model must be trained.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/<timestamp>-<id>].")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Explain clips with every method, score them with every metric, print the leaderboard.
+
+    With no options: the synthetic corpus, resnet-small (trained once, then cached),
+    crp / gradcam / random, librosa cues, Quantus faithfulness and the paper's cue analysis.
+    """
+    config = RunConfig(
+        dataset=dataset,
+        dataset_options=parse_key_values(dataset_option, "--dataset-option"),
+        data_dir=data_dir,
+        model=model,
+        checkpoint=checkpoint,
+        methods=tuple(method or DEFAULT_METHODS),
+        cues=cues,
+        metrics=tuple(metric or DEFAULT_METRICS),
+        split=split,
+        limit=limit or None,
+        seed=seed,
+        device=device,
+        epochs=epochs,
+        out=out,
+    )
+    result = run_benchmark(config, _registry(), show_progress=not quiet)
+    for failure in result.manifest["failures"]:
+        stderr.print(f"skipped: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)
+    stdout.print(render(result.leaderboard, "table"), markup=False)
+    stdout.print(f"\nresults: {result.run_dir}  ({result.manifest['seconds']} s)", markup=False)
+
+
+@app.command("leaderboard")
+def leaderboard_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `bsbench run`.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+) -> None:
+    """Reprint a run's leaderboard from its files alone (mean and 95% bootstrap CI per metric)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    manifest, rows = read_run(run_dir)
+    stdout.print(render(aggregate(rows, metric_directions(manifest)), fmt), markup=False)
+
+
+@app.command("train")
+def train_command(
+    dataset: Annotated[str, typer.Option(help="Dataset plugin.")] = "synthetic",
+    model: Annotated[str, typer.Option(help="Model plugin.")] = "resnet-small",
+    epochs: Annotated[int | None, typer.Option(help="Maximum epochs (early stopping on validation).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the split and the training.")] = 0,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
+    data_dir: Annotated[Path | None, typer.Option(help="Where the dataset's files are.")] = None,
+    dataset_option: Annotated[list[str] | None, typer.Option("--dataset-option", help="key=value, repeatable.")] = None,
+) -> None:
+    """Train a model on a dataset's train split (validation for early stopping) and cache it with its card."""
+    registry = _registry()
+    corpus = registry.get("dataset", dataset).load(
+        DatasetRequest(data_dir=data_dir, seed=seed, options=parse_key_values(dataset_option, "--dataset-option"))
+    )
+    loaded = trained_model(
+        registry.get("model", model), corpus, seed=seed, device=resolve_device(device), epochs=epochs
+    )
+    test = loaded.card.get("test", {})
+    stdout.print(
+        f"{model} on {dataset}: test accuracy {test.get('accuracy', float('nan')):.3f}, "
+        f"UAR {test.get('unweighted_average_recall', float('nan')):.3f} "
+        f"({loaded.card.get('split_sizes', {}).get('test', '?')} test clips)\ncheckpoint: {loaded.card['checkpoint']}",
+        markup=False,
+    )
+
+
+def main() -> None:
+    """Console entry point: one-line errors unless --debug."""
+    try:
+        app()
+    except BsbenchError as error:
+        if "--debug" in sys.argv[1:]:
+            raise
+        stderr.print(f"error: {error}", markup=False)
+        sys.exit(error.exit_code)

@@ -1,0 +1,332 @@
+"""Running one benchmark: dataset x model x methods x cue extractor x metrics.
+
+The plan resolves every plugin name before any work starts (a typo fails in a second,
+not after training). Then each shared piece is computed once: features and
+predictions per clip, cue tracks per clip, explanations per (clip, method), scores per
+(explanation, metric). A failure in one piece is recorded with its reason and the run
+goes on; results are rewritten atomically after every method, so an interrupted run
+keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from bsbench.errors import DataError, UsageError
+from bsbench.leaderboard import aggregate
+from bsbench.model_store import load_checkpoint, trained_model
+from bsbench.parameters import build_parameters, split_spec
+from bsbench.progress import progress_bar
+from bsbench.protocols import (
+    CueExtractorPlugin,
+    DatasetRequest,
+    LoadedModel,
+    MethodPlugin,
+    MetricPlugin,
+    ScoringBatch,
+)
+from bsbench.registry import Registry
+from bsbench.store import environment, package_versions, write_manifest, write_results
+from bsbench.types import SPLITS, Clip, CueTracks, Explanation, ResultRow
+
+DEFAULT_METHODS = ("crp", "gradcam", "random")
+DEFAULT_METRICS = ("faithfulness-correlation", "pixel-flipping", "cue-salience")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run; recorded verbatim in its manifest."""
+
+    dataset: str = "synthetic"
+    dataset_options: Mapping[str, str] = field(default_factory=dict)
+    data_dir: Path | None = None
+    model: str = "resnet-small"
+    checkpoint: Path | None = None
+    methods: tuple[str, ...] = DEFAULT_METHODS
+    cues: str = "librosa"
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    split: str = "test"
+    limit: int | None = 28
+    seed: int = 0
+    device: str = "auto"
+    epochs: int | None = None
+    batch_size: int = 16
+    out: Path | None = None
+
+
+@dataclass(frozen=True)
+class PlannedMethod:
+    spec: str
+    plugin: MethodPlugin
+    params: Any
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    manifest: dict[str, Any]
+    rows: pd.DataFrame
+    leaderboard: pd.DataFrame
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in {"cpu", "cuda"} and not name.startswith("cuda:"):
+        raise UsageError(f"--device {name!r}: choose cpu, cuda, cuda:N or auto")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"--device {name}: CUDA is not available on this machine (torch {torch.__version__})")
+    return torch.device(name)
+
+
+def plan_methods(registry: Registry, specs: Sequence[str]) -> list[PlannedMethod]:
+    planned = []
+    for spec in specs:
+        name, raw = split_spec(spec)
+        plugin = registry.get("method", name)
+        planned.append(PlannedMethod(spec, plugin, build_parameters(plugin.parameters, raw, f"method {name}")))
+    labels = [method_label(p) for p in planned]
+    if len(set(labels)) != len(labels):
+        raise UsageError(f"--method: the same method and parameters are given twice ({', '.join(labels)})")
+    return planned
+
+
+def method_label(planned: PlannedMethod) -> str:
+    """The name a method carries in results: bare when run with defaults, else with its parameters."""
+    name, raw = split_spec(planned.spec)
+    return name if not raw else f"{name}:" + ",".join(f"{k}={v}" for k, v in sorted(raw.items()))
+
+
+def select_clips(clips: Sequence[Clip], limit: int | None) -> list[Clip]:
+    """Up to ``limit`` clips, taken round-robin over classes so a small run stays balanced."""
+    by_label: dict[str, list[Clip]] = {}
+    for clip in sorted(clips, key=lambda c: (c.label, c.clip_id)):
+        by_label.setdefault(clip.label, []).append(clip)
+    chosen: list[Clip] = []
+    depth = 0
+    while any(depth < len(group) for group in by_label.values()):
+        chosen.extend(group[depth] for group in by_label.values() if depth < len(group))
+        depth += 1
+    return chosen if limit is None else chosen[:limit]
+
+
+def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool = True) -> RunResult:
+    """Run the whole chain and write ``manifest.json`` and ``results.parquet`` into the run directory."""
+    started = time.perf_counter()
+    if config.split not in SPLITS:
+        raise UsageError(f"--split {config.split!r}: choose one of {', '.join(SPLITS)}")
+    if config.limit is not None and config.limit < 1:
+        raise UsageError(f"--limit {config.limit}: must be at least 1")
+    dataset_record = registry.record("dataset", config.dataset)
+    model_record = registry.record("model", config.model)
+    methods = plan_methods(registry, config.methods)
+    metrics: list[MetricPlugin] = [registry.get("metric", name) for name in config.metrics]
+    needs_cues = any("cues" in metric.requires for metric in metrics)
+    extractor: CueExtractorPlugin | None = registry.get("cues", config.cues) if needs_cues else None
+    device = resolve_device(config.device)
+
+    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    run_dir = Path(config.out) if config.out else Path("runs") / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    corpus = dataset_record.plugin.load(
+        DatasetRequest(data_dir=config.data_dir, seed=config.seed, options=dict(config.dataset_options))
+    )
+    model_plugin = model_record.plugin
+    if config.checkpoint is not None:
+        model = load_checkpoint(model_plugin, config.checkpoint, device)
+    else:
+        model = trained_model(
+            model_plugin, corpus, seed=config.seed, device=device, epochs=config.epochs, show_progress=show_progress
+        )
+    clips = select_clips(corpus.split(config.split), config.limit)
+    if not clips:
+        raise DataError(f"dataset {corpus.name}: the {config.split} split has no clips")
+    unknown = sorted({clip.label for clip in clips} - set(model.labels))
+    if unknown:
+        raise DataError(
+            f"model {model.name} knows labels {', '.join(model.labels)} but the {corpus.name} {config.split} split "
+            f"has {', '.join(unknown)}"
+        )
+
+    failures: list[dict[str, str]] = []
+    manifest: dict[str, Any] = {
+        "run_id": run_id,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "seed": config.seed,
+        "device": str(device),
+        "dataset": {
+            **dataset_record.as_dict(),
+            "parameters": dict(corpus.parameters),
+            "split": config.split,
+            "split_policy": corpus.split_policy,
+            "clips_scored": len(clips),
+        },
+        "model": {**model_record.as_dict(), "card": dict(model.card)},
+        "methods": [
+            {**registry.record("method", p.plugin.name).as_dict(), "label": method_label(p), "cost": p.plugin.cost,
+             "parameters": asdict(p.params)}
+            for p in methods
+        ],
+        "cues": registry.record("cues", extractor.name).as_dict() if extractor else None,
+        "metrics": [
+            {**registry.record("metric", m.name).as_dict(), "higher_is_better": m.higher_is_better,
+             "requires": sorted(m.requires), "settings": getattr(m, "settings", {})}
+            for m in metrics
+        ],
+        "packages": package_versions(),
+        "environment": environment(),
+        "failures": failures,
+    }
+    write_manifest(run_dir, manifest)
+
+    rows: list[ResultRow] = []
+    with progress_bar(show_progress) as progress:
+        inputs, predictions = _predict(model, clips, config.batch_size)
+        cue_tracks = _extract_cues(extractor, clips, failures, progress) if extractor else None
+        for planned in methods:
+            label = method_label(planned)
+            task = progress.add_task(f"{label:>14}", total=len(clips), status="")
+            for start in range(0, len(clips), config.batch_size):
+                batch_clips = clips[start : start + config.batch_size]
+                batch_inputs = inputs[start : start + len(batch_clips)]
+                targets = predictions[start : start + len(batch_clips)]
+                batch_seed = config.seed * 1_000_003 + start
+                explanations = _explain(model, planned, label, batch_clips, batch_inputs, targets, batch_seed, failures)
+                if explanations is not None:
+                    tracks = None if cue_tracks is None else tuple(cue_tracks[c.clip_id] for c in batch_clips)
+                    batch = ScoringBatch(
+                        model, tuple(batch_clips), batch_inputs.cpu().numpy(), targets.cpu().numpy(),
+                        explanations, tracks, batch_seed,
+                    )
+                    for metric in metrics:
+                        rows.extend(_score(metric, batch, label, run_id, corpus.name, config, model, failures))
+                progress.update(task, advance=len(batch_clips))
+            write_results(run_dir, rows)
+    manifest["seconds"] = round(time.perf_counter() - started, 1)
+    write_manifest(run_dir, manifest)
+    write_results(run_dir, rows)
+    frame = pd.read_parquet(run_dir / "results.parquet")
+    return RunResult(run_dir, manifest, frame, aggregate(frame, metric_directions(manifest)))
+
+
+def metric_directions(manifest: Mapping[str, Any]) -> dict[str, bool | None]:
+    return {metric["name"]: metric["higher_is_better"] for metric in manifest.get("metrics", [])}
+
+
+def _predict(model: LoadedModel, clips: Sequence[Clip], batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    inputs = model.features(clips)
+    logits = torch.cat([model.logits(inputs[i : i + batch_size]) for i in range(0, len(clips), batch_size)])
+    return inputs, logits.argmax(dim=1)
+
+
+def _extract_cues(
+    extractor: CueExtractorPlugin, clips: Sequence[Clip], failures: list[dict[str, str]], progress: Any
+) -> dict[str, CueTracks]:
+    task = progress.add_task(f"{'cues ' + extractor.name:>14}", total=len(clips), status="")
+    tracks: dict[str, CueTracks] = {}
+    for clip in clips:
+        try:
+            tracks[clip.clip_id] = extractor.extract(clip)
+        except Exception as error:  # a bad clip is skipped and recorded, the run goes on
+            failures.append({"stage": f"cues {extractor.name}", "clip_id": clip.clip_id, "error": _describe(error)})
+            tracks[clip.clip_id] = _empty_tracks(clip, extractor)
+        progress.update(task, advance=1)
+    return tracks
+
+
+def _empty_tracks(clip: Clip, extractor: CueExtractorPlugin) -> CueTracks:
+    """All-NaN tracks for a clip whose extraction failed, so its cue scores become NaN."""
+    return CueTracks(
+        clip_id=clip.clip_id,
+        seconds_per_frame=0.01,
+        tracks={cue: np.full(1, np.nan) for cue in extractor.cues},
+        units=dict(extractor.cues),
+        voiced=np.zeros(1, dtype=bool),
+        extractor=extractor.name,
+    )
+
+
+def _explain(
+    model: LoadedModel,
+    planned: PlannedMethod,
+    label: str,
+    clips: Sequence[Clip],
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    seed: int,
+    failures: list[dict[str, str]],
+) -> tuple[Explanation, ...] | None:
+    torch.manual_seed(seed)
+    try:
+        relevance = planned.plugin.explain(model, inputs, targets, planned.params, seed)
+        return tuple(
+            Explanation(clip.clip_id, np.asarray(r, dtype=np.float32), model.frontend.grid, label, int(t), asdict(planned.params))
+            for clip, r, t in zip(clips, relevance, targets.tolist(), strict=True)
+        )
+    except UsageError:
+        raise
+    except Exception as error:  # one method failing on one batch must not end the run
+        for clip in clips:
+            failures.append({"stage": f"method {label}", "clip_id": clip.clip_id, "error": _describe(error)})
+        return None
+
+
+def _score(
+    metric: MetricPlugin,
+    batch: ScoringBatch,
+    method: str,
+    run_id: str,
+    dataset: str,
+    config: RunConfig,
+    model: LoadedModel,
+    failures: list[dict[str, str]],
+) -> list[ResultRow]:
+    try:
+        columns = metric.score(batch)
+    except Exception as error:  # recorded; the other metrics and batches go on
+        for clip in batch.clips:
+            failures.append({"stage": f"metric {metric.name} on {method}", "clip_id": clip.clip_id, "error": _describe(error)})
+        columns = {"": np.full(len(batch.clips), np.nan)}
+    rows = []
+    uses_cues = "cues" in metric.requires
+    for key, values in columns.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != (len(batch.clips),):
+            failures.append({"stage": f"metric {metric.name}", "clip_id": "*",
+                             "error": f"returned shape {values.shape} for {len(batch.clips)} clips"})
+            continue
+        for clip, target, value in zip(batch.clips, batch.targets, values, strict=True):
+            prediction = model.labels[int(target)]
+            rows.append(
+                ResultRow(
+                    run_id=run_id,
+                    dataset=dataset,
+                    split=config.split,
+                    model=model.name,
+                    method=method,
+                    cues=config.cues if uses_cues else "",
+                    metric=metric.name if not key else f"{metric.name}:{key}",
+                    clip_id=clip.clip_id,
+                    label=clip.label,
+                    prediction=prediction,
+                    correct=prediction == clip.label,
+                    value=float(value),
+                )
+            )
+    return rows
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"[:500]

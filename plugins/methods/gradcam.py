@@ -1,0 +1,36 @@
+"""Grad-CAM (captum ``LayerGradCam``), upsampled bilinearly to the input grid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from captum.attr import LayerAttribution, LayerGradCam
+
+from bsbench.protocols import LoadedModel
+from bsbench_plugins.methods.layers import find_layer
+
+
+@dataclass(frozen=True)
+class GradCamParameters:
+    #: Layer whose activations are weighted; empty: the model plugin's ``explain_layer``.
+    layer: str = ""
+    #: Keep only positive evidence, as in the Grad-CAM paper.
+    relu: bool = True
+
+
+class GradCamMethod:
+    name = "gradcam"
+    description = "Grad-CAM on a convolution layer (captum), upsampled to the input."
+    version = "0.1.0"
+    cost = "gradient"
+    parameters = GradCamParameters
+
+    def explain(
+        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: GradCamParameters, seed: int
+    ) -> np.ndarray:
+        layer = find_layer(model.network, params.layer or model.plugin.explain_layer, self.name)
+        cam = LayerGradCam(model.network, layer).attribute(inputs, target=targets, relu_attributions=params.relu)
+        upsampled = LayerAttribution.interpolate(cam, tuple(inputs.shape[-2:]), interpolate_mode="bilinear")
+        return upsampled.sum(dim=1).detach().cpu().numpy().astype(np.float32)
