@@ -6,3 +6,22 @@ try:
     __version__ = version("bsbench")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
+
+from bsbench.hookspecs import hookimpl
+from bsbench.registry import PluginLoadWarning, PluginRecord, Registry, load_registry
+from bsbench.types import Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
+
+__all__ = [
+    "Clip",
+    "Corpus",
+    "CueTracks",
+    "Explanation",
+    "InputGrid",
+    "PluginLoadWarning",
+    "PluginRecord",
+    "Registry",
+    "ResultRow",
+    "__version__",
+    "hookimpl",
+    "load_registry",
+]

@@ -23,7 +23,14 @@ from bsbench.model_store import trained_model
 from bsbench.parameters import parse_key_values
 from bsbench.protocols import DatasetRequest
 from bsbench.registry import KINDS, Registry, load_registry
-from bsbench.runner import DEFAULT_METHODS, DEFAULT_METRICS, RunConfig, metric_directions, resolve_device, run_benchmark
+from bsbench.runner import (
+    DEFAULT_METHODS,
+    DEFAULT_METRICS,
+    RunConfig,
+    metric_directions,
+    resolve_device,
+    run_benchmark,
+)
 from bsbench.store import read_run
 
 app = typer.Typer(
@@ -55,7 +62,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
 ) -> None:
     """Score saliency methods for SER models on faithfulness (Quantus) and acoustic-cue alignment."""
@@ -64,7 +73,9 @@ def _main(
 @app.command("plugins")
 def plugins_command(
     kind: Annotated[str | None, typer.Option("--kind", help=f"Only this kind: {', '.join(KINDS)}.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {kind,name,package,version,description}.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of {kind,name,package,version,description}.")
+    ] = False,
 ) -> None:
     """List every installed plugin: built-ins and third-party packages alike."""
     if kind is not None and kind not in KINDS:
@@ -81,17 +92,26 @@ def plugins_command(
 @app.command("run")
 def run_command(
     dataset: Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")] = "synthetic",
-    model: Annotated[str, typer.Option(help="Model plugin; trained on the dataset and cached unless --checkpoint.")] = "resnet-small",
+    model: Annotated[
+        str, typer.Option(help="Model plugin; trained on the dataset and cached unless --checkpoint.")
+    ] = "resnet-small",
     method: Annotated[
         list[str] | None,
-        typer.Option("--method", "-m", help="Method, repeatable, with optional parameters: occlusion:window=1x10,stride=1x3 "
-                     f"[default: {' '.join(DEFAULT_METHODS)}]"),
+        typer.Option(
+            "--method",
+            "-m",
+            help="Method, repeatable, with optional parameters: occlusion:window=1x10,stride=1x3 "
+            f"[default: {' '.join(DEFAULT_METHODS)}]",
+        ),
     ] = None,
     cues: Annotated[str, typer.Option(help="Cue extractor for the cue metrics.")] = "librosa",
     metric: Annotated[
-        list[str] | None, typer.Option("--metric", help=f"Metric, repeatable [default: {' '.join(DEFAULT_METRICS)}]")
+        list[str] | None,
+        typer.Option("--metric", help=f"Metric, repeatable [default: {' '.join(DEFAULT_METRICS)}]"),
     ] = None,
-    checkpoint: Annotated[Path | None, typer.Option(help="Weights to explain instead of training (loaded weights-only).")] = None,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="Weights to explain instead of training (loaded weights-only).")
+    ] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Where the dataset's files are (file-based datasets).")] = None,
     dataset_option: Annotated[
         list[str] | None, typer.Option("--dataset-option", help="Dataset option key=value, repeatable.")

@@ -69,7 +69,7 @@ def wide(board: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """One row per (dataset, model, method), one ``mean [low, high]`` column per metric."""
     arrows = {True: " ↑", False: " ↓", None: ""}
     cells = board.assign(
-        column=[f"{metric}{arrows[direction]}" for metric, direction in zip(board["metric"], board["higher_is_better"])],
+        column=[f"{metric}{arrows[up]}" for metric, up in zip(board["metric"], board["higher_is_better"], strict=True)],
         cell=[_cell(row, digits) for row in board.itertuples()],
     )
     table = cells.pivot(index=GROUP, columns="column", values="cell")

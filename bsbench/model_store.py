@@ -43,7 +43,9 @@ def load_checkpoint(plugin: ModelPlugin, path: Path, device: torch.device) -> Lo
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt or unsafe files
         reason = " ".join(str(error).split())[:200]
-        raise CheckpointError(f"checkpoint {path}: cannot be read as a weights-only PyTorch state dict ({reason})") from None
+        raise CheckpointError(
+            f"checkpoint {path}: cannot be read as a weights-only PyTorch state dict ({reason})"
+        ) from None
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"checkpoint {path}: expected a state dict of tensors, got {type(state).__name__}")
     network = plugin.build(len(labels))

@@ -89,11 +89,9 @@ class ModelPlugin(Protocol):
     #: Output order assumed for a bare checkpoint file that has no model card beside it.
     checkpoint_labels: tuple[str, ...]
 
-    def frontend(self) -> FrontEnd:
-        ...
+    def frontend(self) -> FrontEnd: ...
 
-    def build(self, n_classes: int) -> torch.nn.Module:
-        ...
+    def build(self, n_classes: int) -> torch.nn.Module: ...
 
     def canonizers(self) -> list[Any]:
         """zennit canonizers that make the architecture LRP-ready (batch norm, residuals)."""
@@ -133,8 +131,7 @@ class CueExtractorPlugin(Protocol):
     #: cue name -> unit, for every cue this extractor provides.
     cues: Mapping[str, str]
 
-    def extract(self, clip: Clip) -> CueTracks:
-        ...
+    def extract(self, clip: Clip) -> CueTracks: ...
 
 
 # --- metrics --------------------------------------------------------------------------
@@ -233,7 +230,5 @@ KIND_PROTOCOLS: dict[str, type] = {
 def protocol_members(protocol: type) -> list[str]:
     """Names a plugin must carry to satisfy ``protocol`` (attributes and methods)."""
     members = set(getattr(protocol, "__annotations__", {}))
-    members |= {
-        name for name, value in vars(protocol).items() if not name.startswith("_") and callable(value)
-    }
+    members |= {name for name, value in vars(protocol).items() if not name.startswith("_") and callable(value)}
     return sorted(members)

@@ -147,7 +147,12 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         model = load_checkpoint(model_plugin, config.checkpoint, device)
     else:
         model = trained_model(
-            model_plugin, corpus, seed=config.seed, device=device, epochs=config.epochs, show_progress=show_progress
+            model_plugin,
+            corpus,
+            seed=config.seed,
+            device=device,
+            epochs=config.epochs,
+            show_progress=show_progress,
         )
     clips = select_clips(corpus.split(config.split), config.limit)
     if not clips:
@@ -175,14 +180,22 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         },
         "model": {**model_record.as_dict(), "card": dict(model.card)},
         "methods": [
-            {**registry.record("method", p.plugin.name).as_dict(), "label": method_label(p), "cost": p.plugin.cost,
-             "parameters": asdict(p.params)}
+            {
+                **registry.record("method", p.plugin.name).as_dict(),
+                "label": method_label(p),
+                "cost": p.plugin.cost,
+                "parameters": asdict(p.params),
+            }
             for p in methods
         ],
         "cues": registry.record("cues", extractor.name).as_dict() if extractor else None,
         "metrics": [
-            {**registry.record("metric", m.name).as_dict(), "higher_is_better": m.higher_is_better,
-             "requires": sorted(m.requires), "settings": getattr(m, "settings", {})}
+            {
+                **registry.record("metric", m.name).as_dict(),
+                "higher_is_better": m.higher_is_better,
+                "requires": sorted(m.requires),
+                "settings": getattr(m, "settings", {}),
+            }
             for m in metrics
         ],
         "packages": package_versions(),
@@ -207,8 +220,13 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                 if explanations is not None:
                     tracks = None if cue_tracks is None else tuple(cue_tracks[c.clip_id] for c in batch_clips)
                     batch = ScoringBatch(
-                        model, tuple(batch_clips), batch_inputs.cpu().numpy(), targets.cpu().numpy(),
-                        explanations, tracks, batch_seed,
+                        model,
+                        tuple(batch_clips),
+                        batch_inputs.cpu().numpy(),
+                        targets.cpu().numpy(),
+                        explanations,
+                        tracks,
+                        batch_seed,
                     )
                     for metric in metrics:
                         rows.extend(_score(metric, batch, label, run_id, corpus.name, config, model, failures))
@@ -272,7 +290,14 @@ def _explain(
     try:
         relevance = planned.plugin.explain(model, inputs, targets, planned.params, seed)
         return tuple(
-            Explanation(clip.clip_id, np.asarray(r, dtype=np.float32), model.frontend.grid, label, int(t), asdict(planned.params))
+            Explanation(
+                clip.clip_id,
+                np.asarray(r, dtype=np.float32),
+                model.frontend.grid,
+                label,
+                int(t),
+                asdict(planned.params),
+            )
             for clip, r, t in zip(clips, relevance, targets.tolist(), strict=True)
         )
     except UsageError:
@@ -297,15 +322,26 @@ def _score(
         columns = metric.score(batch)
     except Exception as error:  # recorded; the other metrics and batches go on
         for clip in batch.clips:
-            failures.append({"stage": f"metric {metric.name} on {method}", "clip_id": clip.clip_id, "error": _describe(error)})
+            failures.append(
+                {
+                    "stage": f"metric {metric.name} on {method}",
+                    "clip_id": clip.clip_id,
+                    "error": _describe(error),
+                }
+            )
         columns = {"": np.full(len(batch.clips), np.nan)}
     rows = []
     uses_cues = "cues" in metric.requires
     for key, values in columns.items():
         values = np.asarray(values, dtype=float)
         if values.shape != (len(batch.clips),):
-            failures.append({"stage": f"metric {metric.name}", "clip_id": "*",
-                             "error": f"returned shape {values.shape} for {len(batch.clips)} clips"})
+            failures.append(
+                {
+                    "stage": f"metric {metric.name}",
+                    "clip_id": "*",
+                    "error": f"returned shape {values.shape} for {len(batch.clips)} clips",
+                }
+            )
             continue
         for clip, target, value in zip(batch.clips, batch.targets, values, strict=True):
             prediction = model.labels[int(target)]

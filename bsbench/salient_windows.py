@@ -16,9 +16,7 @@ WINDOW_FRAMES = 10
 TOP_WINDOWS = 5
 
 
-def salient_windows(
-    explanation: Explanation, window_frames: int = WINDOW_FRAMES, top: int = TOP_WINDOWS
-) -> np.ndarray:
+def salient_windows(explanation: Explanation, window_frames: int = WINDOW_FRAMES, top: int = TOP_WINDOWS) -> np.ndarray:
     """(start, end) in seconds of the ``top`` most relevant windows, in time order; shape (k, 2)."""
     relevance = explanation.relevance
     thresholded = np.where(relevance > relevance.mean(), relevance, 0.0)

@@ -1,7 +1,8 @@
 """Built-in acoustic cue extractors."""
 
-from bsbench.hookspecs import hookimpl
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
+
+from bsbench.hookspecs import hookimpl
 
 
 @hookimpl

@@ -1,7 +1,8 @@
 """Built-in dataset plugins."""
 
-from bsbench.hookspecs import hookimpl
 from bsbench_plugins.datasets.synthetic import SyntheticDataset
+
+from bsbench.hookspecs import hookimpl
 
 
 @hookimpl

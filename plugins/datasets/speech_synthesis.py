@@ -132,7 +132,7 @@ def _glottal_source(f0: np.ndarray, voice: VoiceSettings, rng: np.random.Generat
     position = 0
     while position < n:
         period = sample_rate / f0[position] * (1.0 + voice.jitter * rng.standard_normal())
-        length = max(int(round(period)), 8)
+        length = max(round(period), 8)
         amplitude = 1.0 + voice.shimmer * rng.standard_normal()
         end = min(position + length, n)
         harmonic[position:end] = amplitude * _rosenberg_pulse(length)[: end - position]

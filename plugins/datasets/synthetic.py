@@ -15,12 +15,12 @@ import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
+from bsbench_plugins.datasets.speech_synthesis import Speaker, VoiceSettings, synthesise_utterance
 
 from bsbench.errors import UsageError
 from bsbench.parameters import build_parameters
 from bsbench.protocols import DatasetRequest
 from bsbench.types import Clip, Corpus
-from bsbench_plugins.datasets.speech_synthesis import Speaker, VoiceSettings, synthesise_utterance
 
 NEUTRAL = VoiceSettings()
 
@@ -28,28 +28,68 @@ NEUTRAL = VoiceSettings()
 EMOTION_VOICES: Mapping[str, VoiceSettings] = {
     "neutral": NEUTRAL,
     "angry": dataclasses.replace(
-        NEUTRAL, f0_shift_semitones=4, f0_range_semitones=4, level_db=10, rate_scale=1.3,
-        tilt=0.5, jitter=0.015, shimmer=0.08, hnr_db=16,
+        NEUTRAL,
+        f0_shift_semitones=4,
+        f0_range_semitones=4,
+        level_db=10,
+        rate_scale=1.3,
+        tilt=0.5,
+        jitter=0.015,
+        shimmer=0.08,
+        hnr_db=16,
     ),
     "happy": dataclasses.replace(
-        NEUTRAL, f0_shift_semitones=3, f0_range_semitones=7, level_db=3, rate_scale=1.25,
-        tilt=0.85, jitter=0.003, shimmer=0.02, hnr_db=26,
+        NEUTRAL,
+        f0_shift_semitones=3,
+        f0_range_semitones=7,
+        level_db=3,
+        rate_scale=1.25,
+        tilt=0.85,
+        jitter=0.003,
+        shimmer=0.02,
+        hnr_db=26,
     ),
     "fear": dataclasses.replace(
-        NEUTRAL, f0_shift_semitones=8, f0_range_semitones=1.0, level_db=0, rate_scale=1.5,
-        tilt=0.88, jitter=0.02, shimmer=0.06, hnr_db=10,
+        NEUTRAL,
+        f0_shift_semitones=8,
+        f0_range_semitones=1.0,
+        level_db=0,
+        rate_scale=1.5,
+        tilt=0.88,
+        jitter=0.02,
+        shimmer=0.06,
+        hnr_db=10,
     ),
     "sad": dataclasses.replace(
-        NEUTRAL, f0_shift_semitones=-3, f0_range_semitones=0.6, level_db=-10, rate_scale=0.65,
-        tilt=0.97, jitter=0.012, shimmer=0.05, hnr_db=11,
+        NEUTRAL,
+        f0_shift_semitones=-3,
+        f0_range_semitones=0.6,
+        level_db=-10,
+        rate_scale=0.65,
+        tilt=0.97,
+        jitter=0.012,
+        shimmer=0.05,
+        hnr_db=11,
     ),
     "disgust": dataclasses.replace(
-        NEUTRAL, f0_shift_semitones=-3, f0_range_semitones=3, level_db=-3, rate_scale=0.75,
-        tilt=0.8, jitter=0.03, shimmer=0.12, hnr_db=17,
+        NEUTRAL,
+        f0_shift_semitones=-3,
+        f0_range_semitones=3,
+        level_db=-3,
+        rate_scale=0.75,
+        tilt=0.8,
+        jitter=0.03,
+        shimmer=0.12,
+        hnr_db=17,
     ),
     "surprise": dataclasses.replace(
-        NEUTRAL, f0_shift_semitones=7, f0_range_semitones=4, final_rise_semitones=12, level_db=7,
-        rate_scale=0.9, tilt=0.7,
+        NEUTRAL,
+        f0_shift_semitones=7,
+        f0_range_semitones=4,
+        final_rise_semitones=12,
+        level_db=7,
+        rate_scale=0.9,
+        tilt=0.7,
     ),
 }
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")

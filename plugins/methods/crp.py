@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from bsbench_plugins.methods.layers import find_layer
 from crp.attribution import CondAttribution
 from zennit.composites import EpsilonPlusFlat
 
 from bsbench.errors import UsageError
 from bsbench.protocols import LoadedModel
-from bsbench_plugins.methods.layers import find_layer
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,12 @@ class CrpMethod:
     parameters = CrpParameters
 
     def explain(
-        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: CrpParameters, seed: int
+        self,
+        model: LoadedModel,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        params: CrpParameters,
+        seed: int,
     ) -> np.ndarray:
         condition: dict[str, list[int]] = {}
         if params.concept >= 0:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from bsbench_plugins.methods.layers import find_layer
 from captum.attr import LayerAttribution, LayerGradCam
 
 from bsbench.protocols import LoadedModel
-from bsbench_plugins.methods.layers import find_layer
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,12 @@ class GradCamMethod:
     parameters = GradCamParameters
 
     def explain(
-        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: GradCamParameters, seed: int
+        self,
+        model: LoadedModel,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        params: GradCamParameters,
+        seed: int,
     ) -> np.ndarray:
         layer = find_layer(model.network, params.layer or model.plugin.explain_layer, self.name)
         cam = LayerGradCam(model.network, layer).attribute(inputs, target=targets, relu_attributions=params.relu)

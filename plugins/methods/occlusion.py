@@ -39,7 +39,12 @@ class OcclusionMethod:
     parameters = OcclusionParameters
 
     def explain(
-        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: OcclusionParameters, seed: int
+        self,
+        model: LoadedModel,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        params: OcclusionParameters,
+        seed: int,
     ) -> np.ndarray:
         if params.baseline not in BASELINES:
             raise UsageError(f"method occlusion: baseline {params.baseline!r} is not one of {', '.join(BASELINES)}")

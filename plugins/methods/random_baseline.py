@@ -23,7 +23,12 @@ class RandomMethod:
     parameters = RandomParameters
 
     def explain(
-        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: RandomParameters, seed: int
+        self,
+        model: LoadedModel,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        params: RandomParameters,
+        seed: int,
     ) -> np.ndarray:
         rng = np.random.default_rng(seed)
         return rng.random((inputs.shape[0], *inputs.shape[2:]), dtype=np.float32)

@@ -1,8 +1,9 @@
 """Built-in explanation metrics."""
 
-from bsbench.hookspecs import hookimpl
 from bsbench_plugins.metrics.cue_salience import CueSalienceMetric
 from bsbench_plugins.metrics.quantus_faithfulness import FaithfulnessCorrelationMetric, PixelFlippingMetric
+
+from bsbench.hookspecs import hookimpl
 
 
 @hookimpl

@@ -83,7 +83,11 @@ class PixelFlippingMetric:
     requires = frozenset({"model"})
 
     def __init__(self, steps: int = 64) -> None:
-        self.settings = {"steps": steps, "perturb_baseline": "black", "auc": "trapezoid over removed fraction 0..1"}
+        self.settings = {
+            "steps": steps,
+            "perturb_baseline": "black",
+            "auc": "trapezoid over removed fraction 0..1",
+        }
 
     def score(self, batch: ScoringBatch) -> Mapping[str, np.ndarray]:
         n_features = math.prod(batch.inputs.shape[1:])

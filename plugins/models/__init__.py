@@ -1,7 +1,8 @@
 """Built-in SER model plugins."""
 
-from bsbench.hookspecs import hookimpl
 from bsbench_plugins.models.resnet_small import ResNetSmallPlugin
+
+from bsbench.hookspecs import hookimpl
 
 
 @hookimpl

@@ -1,0 +1,79 @@
+"""Saliency methods on real weights: shapes, determinism, and what makes each one itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bsbench.errors import UsageError
+from bsbench.parameters import build_parameters
+
+
+@pytest.fixture(scope="module")
+def batch(small_model, small_corpus):
+    clips = small_corpus.split("test")[:3]
+    inputs = small_model.features(clips)
+    return inputs, small_model.logits(inputs).argmax(dim=1)
+
+
+def explain(registry, model, batch, name, seed=0, **raw):
+    method = registry.get("method", name)
+    return method.explain(model, *batch, build_parameters(method.parameters, raw, name), seed)
+
+
+@pytest.mark.parametrize("name", ["crp", "gradcam", "random"])
+def test_relevance_on_input_grid_and_deterministic(registry, small_model, batch, name):
+    first = explain(registry, small_model, batch, name)
+    assert first.shape == (3, 128, 134)
+    assert first.dtype == np.float32
+    assert np.isfinite(first).all()
+    assert np.array_equal(first, explain(registry, small_model, batch, name))
+
+
+def test_crp_relevance_is_conserved_and_target_specific(registry, small_model, batch):
+    inputs, targets = batch
+    relevance = explain(registry, small_model, batch, "crp")
+    logits = small_model.logits(inputs)[torch.arange(3), targets].numpy()
+    # EpsilonPlusFlat with merged batch norm: input relevance sums close to the explained logit
+    np.testing.assert_allclose(relevance.sum(axis=(1, 2)), logits, rtol=0.35, atol=0.5)
+    other = explain(registry, small_model, (inputs, (targets + 1) % 7), "crp")
+    assert not np.allclose(relevance, other)
+
+
+def test_crp_concept_conditioning(registry, small_model, batch):
+    whole = explain(registry, small_model, batch, "crp")
+    concept = explain(registry, small_model, batch, "crp", layer="layer1.conv1", concept="35")
+    assert concept.shape == whole.shape
+    assert not np.allclose(concept, whole)
+    assert np.abs(concept).sum() < np.abs(whole).sum()
+    with pytest.raises(UsageError, match="no layer 'layer9'"):
+        explain(registry, small_model, batch, "crp", layer="layer9", concept="1")
+    with pytest.raises(UsageError, match="concept 99 >= 64 channels"):
+        explain(registry, small_model, batch, "crp", layer="layer1.conv1", concept="99")
+
+
+def test_random_depends_on_seed(registry, small_model, batch):
+    assert not np.array_equal(
+        explain(registry, small_model, batch, "random", seed=1),
+        explain(registry, small_model, batch, "random", seed=2),
+    )
+
+
+def test_gradcam_layer_choice(registry, small_model, batch):
+    coarse = explain(registry, small_model, batch, "gradcam")
+    fine = explain(registry, small_model, batch, "gradcam", layer="layer1.conv2")
+    assert coarse.min() >= 0 and not np.allclose(coarse, fine)
+
+
+def test_occlusion_floor_baseline_is_silence(registry, small_model, batch):
+    inputs, targets = batch
+    one = (inputs[:1], targets[:1])
+    floor = explain(registry, small_model, one, "occlusion", window="32x20", stride="32x20")
+    zero = explain(registry, small_model, one, "occlusion", window="32x20", stride="32x20", baseline="zero")
+    assert floor.shape == (1, 128, 134)
+    # one value per occluded patch: the map is constant inside each 32x20 window
+    assert np.unique(floor[0, :32, :20]).size == 1
+    assert not np.allclose(floor, zero)
+    with pytest.raises(UsageError, match="baseline 'loud' is not one of floor, zero, mean"):
+        explain(registry, small_model, one, "occlusion", baseline="loud")

@@ -1,0 +1,110 @@
+"""Checkpoints: the paper's published weights, user files, and files that must be refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from bsbench_plugins.models.resnet_small import PAPER_LABEL_ORDER, ResNetSmallPlugin
+
+from bsbench.errors import CheckpointError
+from bsbench.model_store import load_checkpoint
+from tests.conftest import PAPER_TESS
+
+CPU = torch.device("cpu")
+
+
+@pytest.mark.skipif(not PAPER_TESS.is_file(), reason="paper checkpoints not present in ../shared/fixtures")
+def test_paper_tess_checkpoint_loads_and_predicts(small_corpus):
+    model = load_checkpoint(ResNetSmallPlugin(), PAPER_TESS, CPU)
+    assert model.labels == PAPER_LABEL_ORDER
+    assert "default checkpoint label order" in model.card["label_source"]
+    logits = model.logits(model.features(small_corpus.clips[:4]))
+    assert logits.shape == (4, 7)
+    assert torch.isfinite(logits).all()
+    # the weights are the published ones, not a fresh init
+    published = torch.load(PAPER_TESS, map_location="cpu", weights_only=True)
+    assert torch.equal(model.network.state_dict()["fc.weight"], published["fc.weight"])
+
+
+def test_missing_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match=r"checkpoint .*nope.pth: no such file"):
+        load_checkpoint(ResNetSmallPlugin(), tmp_path / "nope.pth", CPU)
+
+
+def test_garbage_checkpoint(tmp_path):
+    path = tmp_path / "garbage.pth"
+    path.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match=r"garbage.pth: cannot be read as a weights-only PyTorch state dict"):
+        load_checkpoint(ResNetSmallPlugin(), path, CPU)
+
+
+def test_pickled_code_is_refused(tmp_path):
+    path = tmp_path / "evil.pth"
+    marker = tmp_path / "executed"
+    torch.save({"payload": Exploit(str(marker))}, path)
+    with pytest.raises(CheckpointError, match="weights-only"):
+        load_checkpoint(ResNetSmallPlugin(), path, CPU)
+    assert not marker.exists()
+
+
+class Exploit:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_mismatched_keys_named(tmp_path):
+    path = tmp_path / "other.pth"
+    torch.save(torch.nn.Linear(3, 2).state_dict(), path)
+    with pytest.raises(
+        CheckpointError, match=r"does not fit model resnet-small: missing keys .*unexpected keys bias, weight"
+    ):
+        load_checkpoint(ResNetSmallPlugin(), path, CPU)
+
+
+def test_wrong_shape_named(tmp_path):
+    state = ResNetSmallPlugin().build(5).state_dict()
+    path = tmp_path / "five.pth"
+    torch.save(state, path)
+    with pytest.raises(CheckpointError, match=r"shape mismatch fc.weight \(5, 128\) != \(7, 128\)"):
+        load_checkpoint(ResNetSmallPlugin(), path, CPU)
+
+
+def test_trained_model_has_card_and_is_cached(small_model, registry, small_corpus):
+    card = small_model.card
+    assert card["labels"] == list(small_corpus.labels)
+    assert card["split_sizes"] == {"train": 28, "validation": 14, "test": 14}
+    assert 0.0 <= card["test"]["accuracy"] <= 1.0
+    assert sum(map(sum, card["test"]["confusion"])) == 14
+    assert card["frontend"]["n_mels"] == 128
+
+
+def test_cli_checkpoint_error_is_one_line(tmp_path):
+    path = tmp_path / "bad.pth"
+    path.write_bytes(b"xx")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bsbench",
+            "run",
+            "--checkpoint",
+            str(path),
+            "--limit",
+            "1",
+            "-q",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: checkpoint {path}:")
+    assert "Traceback" not in done.stderr

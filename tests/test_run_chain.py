@@ -1,0 +1,204 @@
+"""The whole chain from the command line, and failure isolation inside a run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bsbench import hookimpl
+from bsbench.registry import load_registry
+from bsbench.runner import RunConfig, run_benchmark
+from bsbench.types import RESULT_COLUMNS
+from tests.conftest import SMALL_CORPUS
+
+SMALL_OPTIONS = [arg for key, value in SMALL_CORPUS.items() for arg in ("--dataset-option", f"{key}={value}")]
+
+
+def bsbench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bsbench", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "r"
+    done = bsbench(
+        "run",
+        *SMALL_OPTIONS,
+        "--epochs",
+        "2",
+        "--limit",
+        "7",
+        "--device",
+        "cpu",
+        "-q",
+        "--out",
+        str(out),
+        "-m",
+        "crp",
+        "-m",
+        "random",
+        "-m",
+        "occlusion:window=16x20,stride=16x20",
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_run_writes_manifest_and_long_rows(finished_run):
+    manifest = json.loads((finished_run / "manifest.json").read_text())
+    assert manifest["dataset"]["name"] == "synthetic" and manifest["dataset"]["clips_scored"] == 7
+    assert manifest["dataset"]["split_policy"].startswith("speaker-independent")
+    assert manifest["model"]["card"]["labels"][0] == "angry"
+    assert [m["label"] for m in manifest["methods"]] == [
+        "crp",
+        "random",
+        "occlusion:stride=16x20,window=16x20",
+    ]
+    assert manifest["methods"][2]["parameters"]["window"] == [16, 20]
+    assert manifest["packages"]["quantus"] == "0.6.0" and manifest["seed"] == 0
+    assert manifest["failures"] == []
+    rows = pd.read_parquet(finished_run / "results.parquet")
+    assert list(rows.columns) == list(RESULT_COLUMNS)
+    # 3 methods x 7 clips x (2 faithfulness + 4 cue columns)
+    assert len(rows) == 3 * 7 * 6
+    assert set(rows.metric) == {
+        "faithfulness-correlation",
+        "pixel-flipping",
+        "cue-salience:loudness",
+        "cue-salience:pitch_level",
+        "cue-salience:pitch_variability",
+        "cue-salience:shrillness",
+    }
+    assert set(rows[rows.metric.str.startswith("cue")].cues) == {"librosa"}
+    assert set(rows[~rows.metric.str.startswith("cue")].cues) == {""}
+    assert sorted(rows.label.unique()) == ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
+    assert (rows.correct == (rows.label == rows.prediction)).all()
+
+
+def test_leaderboard_reprints_from_files(finished_run):
+    done = bsbench("leaderboard", str(finished_run), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    board = pd.DataFrame(json.loads(done.stdout))
+    assert set(board.method) == {"crp", "random", "occlusion:stride=16x20,window=16x20"}
+    assert len(board) == 3 * 6 and (board.n[board.metric == "pixel-flipping"] == 7).all()
+    rows = pd.read_parquet(finished_run / "results.parquet")
+    crp_fc = rows[(rows.method == "crp") & (rows.metric == "faithfulness-correlation")].value.mean()
+    assert board[(board.method == "crp") & (board.metric == "faithfulness-correlation")][
+        "mean"
+    ].item() == pytest.approx(crp_fc)
+    table = bsbench("leaderboard", str(finished_run)).stdout
+    assert "pixel-flipping ↓" in table and "faithfulness-correlation ↑" in table
+    assert bsbench("leaderboard", str(finished_run), "--format", "markdown").stdout.startswith("| dataset")
+
+
+def test_rerun_is_deterministic(finished_run, tmp_path):
+    done = bsbench(
+        "run",
+        *SMALL_OPTIONS,
+        "--epochs",
+        "2",
+        "--limit",
+        "7",
+        "--device",
+        "cpu",
+        "-q",
+        "--out",
+        str(tmp_path / "again"),
+        "-m",
+        "crp",
+        "-m",
+        "random",
+        "--metric",
+        "faithfulness-correlation",
+    )
+    assert done.returncode == 0, done.stderr
+    first = pd.read_parquet(finished_run / "results.parquet")
+    second = pd.read_parquet(tmp_path / "again" / "results.parquet")
+    key = ["method", "clip_id"]
+    a = (
+        first[(first.metric == "faithfulness-correlation") & first.method.isin(["crp", "random"])][[*key, "value"]]
+        .sort_values(key)
+        .reset_index(drop=True)
+    )
+    b = second[[*key, "value"]].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["run", "--method", "crpp"],
+            2,
+            "error: unknown method 'crpp'; valid names: crp, gradcam, occlusion, random",
+        ),
+        (["run", "--dataset", "tesss"], 2, "error: unknown dataset 'tesss'; valid names: synthetic"),
+        (["run", "-m", "occlusion:size=3"], 2, "error: method occlusion: unknown parameter 'size'"),
+        (["leaderboard", "/nonexistent/run"], 1, "error: run directory /nonexistent/run: no such directory"),
+        (
+            ["run", "--dataset-option", "speakers=many"],
+            2,
+            "error: dataset synthetic: parameter speakers='many' is not a valid int",
+        ),
+    ],
+)
+def test_bad_input_is_one_line(args, code, message, tmp_path):
+    done = bsbench(*args, "--out", str(tmp_path / "x")) if args[0] == "run" else bsbench(*args)
+    assert done.returncode == code
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert done.stderr.strip().startswith(message)
+
+
+def test_debug_shows_traceback():
+    done = bsbench("--debug", "leaderboard", "/nonexistent/run")
+    assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+class FlakyCues:
+    """A cue extractor that fails on one clip, as a corrupt recording would."""
+
+    name = "flaky"
+    description = "Fails on the first angry clip."
+    version = "1"
+    cues: ClassVar[dict[str, str]] = {"energy": "a.u."}
+
+    def extract(self, clip):
+        from bsbench.types import CueTracks
+
+        if clip.label == "angry":
+            raise RuntimeError("cannot decode")
+        energy = np.array([np.mean(clip.waveform**2)] * 201)
+        return CueTracks(clip.clip_id, 0.01, {"energy": energy}, {"energy": "a.u."}, np.ones(201, bool))
+
+
+class FlakyPlugin:
+    @hookimpl
+    def bsbench_register_cues(self, register):
+        register(FlakyCues())
+
+
+def test_bad_clip_is_recorded_and_run_goes_on(tmp_path, small_model):
+    registry = load_registry(extra_plugins={"flaky-test": FlakyPlugin()})
+    config = RunConfig(
+        dataset_options=SMALL_CORPUS,
+        methods=("random",),
+        cues="flaky",
+        metrics=("cue-salience",),
+        limit=7,
+        epochs=2,
+        device="cpu",
+        out=tmp_path / "run",
+    )
+    result = run_benchmark(config, registry, show_progress=False)
+    failures = result.manifest["failures"]
+    assert [(f["stage"], f["error"]) for f in failures] == [("cues flaky", "RuntimeError: cannot decode")]
+    assert len(result.rows) == 7
+    assert result.rows.set_index("label").value.isna().to_dict()["angry"]
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["failures"] == failures
