@@ -142,3 +142,13 @@ def test_cli_plugins_rejects_unknown_kind():
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "error: --kind 'models': choose one of dataset, model, method, cues, metric, profile"
+
+
+def test_every_hook_is_documented_and_used(registry):
+    """The hook spec file is the extension API's documentation: no hook without docs or a built-in user."""
+    from bsbench import hookspecs
+
+    for kind, hook_name in hookspecs.KIND_HOOKS.items():
+        spec = getattr(hookspecs, hook_name)
+        assert spec.__doc__ and len(spec.__doc__.split()) >= 5, hook_name
+        assert registry.records(kind), f"no built-in plugin registers through {hook_name}"

@@ -1,0 +1,54 @@
+"""Cost of each saliency method per clip on the same inputs, as ratios to crp (one run, one machine).
+
+Usage: python benchmarks/speed/methods.py [--clips 4] [--device cpu|cuda]
+Uses a freshly initialised resnet-small (cost does not depend on the weights) and synthetic clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from bsbench.parameters import build_parameters, split_spec
+from bsbench.protocols import DatasetRequest, LoadedModel
+from bsbench.registry import load_registry
+from bsbench.runner import resolve_device
+
+SPECS = ("random", "gradcam", "crp", "crp:layer=layer1.conv1,concept=35", "occlusion")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clips", type=int, default=4)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    registry = load_registry()
+    corpus = registry.get("dataset", "synthetic").load(
+        DatasetRequest(seed=0, options={"speakers": 4, "clips_per_class": 2, "test_speakers": 1, "validation_speakers": 1})
+    )
+    plugin = registry.get("model", "resnet-small")
+    torch.manual_seed(0)
+    model = LoadedModel(plugin, plugin.build(7).to(device).eval(), plugin.frontend(), corpus.labels, device, {})
+    inputs = model.features(corpus.clips[: args.clips])
+    targets = model.logits(inputs).argmax(dim=1)
+    seconds = {}
+    for spec in SPECS:
+        name, raw = split_spec(spec)
+        method = registry.get("method", name)
+        params = build_parameters(method.parameters, raw, name)
+        method.explain(model, inputs[:1], targets[:1], params, 0)  # warm-up
+        started = time.perf_counter()
+        method.explain(model, inputs, targets, params, 0)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds[spec] = (time.perf_counter() - started) / args.clips
+    print(f"device {device}, {args.clips} clips, seconds per clip and ratio to crp")
+    for spec, value in seconds.items():
+        print(f"{spec:40s} {value:8.4f} s  x{value / seconds['crp']:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
