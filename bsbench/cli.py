@@ -21,12 +21,12 @@ from bsbench.errors import BsbenchError, UsageError
 from bsbench.leaderboard import FORMATS, aggregate, render
 from bsbench.model_store import trained_model
 from bsbench.parameters import parse_key_values
-from bsbench.protocols import DatasetRequest
 from bsbench.registry import KINDS, Registry, load_registry
 from bsbench.runner import (
     DEFAULT_METHODS,
     DEFAULT_METRICS,
     RunConfig,
+    load_corpus,
     metric_directions,
     resolve_device,
     run_benchmark,
@@ -149,7 +149,8 @@ def run_command(
     for failure in result.manifest["failures"]:
         stderr.print(f"skipped: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)
     stdout.print(render(result.leaderboard, "table"), markup=False)
-    stdout.print(f"\nresults: {result.run_dir}  ({result.manifest['seconds']} s)", markup=False)
+    stdout.print(f"\n{model_summary(result.manifest['model']['card'])}", markup=False)
+    stdout.print(f"results: {result.run_dir}  ({result.manifest['seconds']} s)", markup=False)
 
 
 @app.command("leaderboard")
@@ -176,18 +177,23 @@ def train_command(
 ) -> None:
     """Train a model on a dataset's train split (validation for early stopping) and cache it with its card."""
     registry = _registry()
-    corpus = registry.get("dataset", dataset).load(
-        DatasetRequest(data_dir=data_dir, seed=seed, options=parse_key_values(dataset_option, "--dataset-option"))
+    corpus = load_corpus(
+        registry.get("dataset", dataset), data_dir, seed, parse_key_values(dataset_option, "--dataset-option")
     )
     loaded = trained_model(
         registry.get("model", model), corpus, seed=seed, device=resolve_device(device), epochs=epochs
     )
-    test = loaded.card.get("test", {})
-    stdout.print(
-        f"{model} on {dataset}: test accuracy {test.get('accuracy', float('nan')):.3f}, "
-        f"UAR {test.get('unweighted_average_recall', float('nan')):.3f} "
-        f"({loaded.card.get('split_sizes', {}).get('test', '?')} test clips)\ncheckpoint: {loaded.card['checkpoint']}",
-        markup=False,
+    stdout.print(f"{model_summary(loaded.card)}\ncheckpoint: {loaded.card['checkpoint']}", markup=False)
+
+
+def model_summary(card: dict) -> str:
+    """One line on how good the explained model is: an explanation of a bad model explains little."""
+    test = card.get("test")
+    if not test:
+        return f"model {card.get('model')}: accuracy unknown (checkpoint without a model card)"
+    return (
+        f"model {card['model']} trained on {card['dataset']}: test accuracy {test['accuracy']:.3f}, "
+        f"UAR {test['unweighted_average_recall']:.3f} on {card['split_sizes']['test']} held-out clips"
     )
 
 

@@ -29,6 +29,7 @@ from bsbench.parameters import build_parameters, split_spec
 from bsbench.progress import progress_bar
 from bsbench.protocols import (
     CueExtractorPlugin,
+    DatasetPlugin,
     DatasetRequest,
     LoadedModel,
     MethodPlugin,
@@ -37,7 +38,7 @@ from bsbench.protocols import (
 )
 from bsbench.registry import Registry
 from bsbench.store import environment, package_versions, write_manifest, write_results
-from bsbench.types import SPLITS, Clip, CueTracks, Explanation, ResultRow
+from bsbench.types import SPLITS, Clip, Corpus, CueTracks, Explanation, ResultRow
 
 DEFAULT_METHODS = ("crp", "gradcam", "random")
 DEFAULT_METRICS = ("faithfulness-correlation", "pixel-flipping", "cue-salience")
@@ -60,7 +61,7 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"
     epochs: int | None = None
-    batch_size: int = 16
+    batch_size: int = 32
     out: Path | None = None
 
 
@@ -87,6 +88,13 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device {name}: CUDA is not available on this machine (torch {torch.__version__})")
     return torch.device(name)
+
+
+def load_corpus(dataset: DatasetPlugin, data_dir: Path | None, seed: int, options: Mapping[str, str]) -> Corpus:
+    """Load a corpus after checking the one thing every file-based dataset needs: its directory."""
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError(f"--data-dir {data_dir}: no such directory")
+    return dataset.load(DatasetRequest(data_dir=data_dir, seed=seed, options=dict(options)))
 
 
 def plan_methods(registry: Registry, specs: Sequence[str]) -> list[PlannedMethod]:
@@ -139,9 +147,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     run_dir = Path(config.out) if config.out else Path("runs") / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    corpus = dataset_record.plugin.load(
-        DatasetRequest(data_dir=config.data_dir, seed=config.seed, options=dict(config.dataset_options))
-    )
+    corpus = load_corpus(dataset_record.plugin, config.data_dir, config.seed, config.dataset_options)
     model_plugin = model_record.plugin
     if config.checkpoint is not None:
         model = load_checkpoint(model_plugin, config.checkpoint, device)

@@ -35,8 +35,9 @@ def test_crp_relevance_is_conserved_and_target_specific(registry, small_model, b
     inputs, targets = batch
     relevance = explain(registry, small_model, batch, "crp")
     logits = small_model.logits(inputs)[torch.arange(3), targets].numpy()
-    # EpsilonPlusFlat with merged batch norm: input relevance sums close to the explained logit
-    np.testing.assert_allclose(relevance.sum(axis=(1, 2)), logits, rtol=0.35, atol=0.5)
+    # EpsilonPlusFlat with merged batch norm and the residual Sum canonizer: relevance sums to about the logit
+    # (without the Sum canonizer it overshoots about fourfold on the paper checkpoint)
+    np.testing.assert_allclose(relevance.sum(axis=(1, 2)), logits, rtol=0.15, atol=0.1)
     other = explain(registry, small_model, (inputs, (targets + 1) % 7), "crp")
     assert not np.allclose(relevance, other)
 

@@ -27,7 +27,9 @@ def main() -> None:
     device = resolve_device(args.device)
     registry = load_registry()
     corpus = registry.get("dataset", "synthetic").load(
-        DatasetRequest(seed=0, options={"speakers": 4, "clips_per_class": 2, "test_speakers": 1, "validation_speakers": 1})
+        DatasetRequest(
+            seed=0, options={"speakers": 4, "clips_per_class": 2, "test_speakers": 1, "validation_speakers": 1}
+        )
     )
     plugin = registry.get("model", "resnet-small")
     torch.manual_seed(0)

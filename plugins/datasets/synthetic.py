@@ -113,6 +113,8 @@ class SyntheticDataset:
     version = "0.1.0"
 
     def load(self, request: DatasetRequest) -> Corpus:
+        if request.data_dir is not None:
+            raise UsageError("dataset synthetic generates its clips in memory: --data-dir is not used by it")
         options = build_parameters(SyntheticOptions, request.options, "dataset synthetic")
         if options.test_speakers + options.validation_speakers >= options.speakers:
             raise UsageError(
