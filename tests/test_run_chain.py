@@ -19,6 +19,8 @@ from bsbench.types import RESULT_COLUMNS
 from tests.conftest import SMALL_CORPUS
 
 SMALL_OPTIONS = [arg for key, value in SMALL_CORPUS.items() for arg in ("--dataset-option", f"{key}={value}")]
+#: A quick run: the small corpus, a two-epoch model, seven clips (one per class), CPU, no progress bars.
+QUICK_RUN = ["run", *SMALL_OPTIONS, "--epochs", "2", "--limit", "7", "--device", "cpu", "-q"]
 
 
 def bsbench(*args: str) -> subprocess.CompletedProcess:
@@ -29,15 +31,7 @@ def bsbench(*args: str) -> subprocess.CompletedProcess:
 def finished_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run") / "r"
     done = bsbench(
-        "run",
-        *SMALL_OPTIONS,
-        "--epochs",
-        "2",
-        "--limit",
-        "7",
-        "--device",
-        "cpu",
-        "-q",
+        *QUICK_RUN,
         "--out",
         str(out),
         "-m",
@@ -100,15 +94,7 @@ def test_leaderboard_reprints_from_files(finished_run):
 
 def test_rerun_is_deterministic(finished_run, tmp_path):
     done = bsbench(
-        "run",
-        *SMALL_OPTIONS,
-        "--epochs",
-        "2",
-        "--limit",
-        "7",
-        "--device",
-        "cpu",
-        "-q",
+        *QUICK_RUN,
         "--out",
         str(tmp_path / "again"),
         "-m",
