@@ -63,11 +63,6 @@ class LogMelFrontEnd:
             bin_frequencies_hz=tuple(float(f) for f in centres),
         )
 
-    @property
-    def floor(self) -> float:
-        """The value of silence in this representation (-top_db): the honest occlusion baseline."""
-        return -self.settings.top_db
-
     def prepare(self, clip: Clip) -> np.ndarray:
         """Resample to the front end's rate, then cut or zero-pad to the fixed clip length."""
         samples = np.asarray(clip.waveform, dtype=np.float32)

@@ -35,10 +35,6 @@ class Clip:
         if self.split not in SPLITS:
             raise ValueError(f"clip {self.clip_id}: split must be one of {SPLITS}, got {self.split!r}")
 
-    @property
-    def duration(self) -> float:
-        return self.waveform.shape[0] / self.sample_rate
-
 
 @dataclass(frozen=True)
 class Corpus:
@@ -77,10 +73,6 @@ class InputGrid:
     @property
     def duration(self) -> float:
         return self.seconds_per_frame * self.n_frames
-
-    def frame_times(self) -> np.ndarray:
-        """Start time in seconds of every input frame."""
-        return np.arange(self.n_frames) * self.seconds_per_frame
 
 
 @dataclass(frozen=True, eq=False)
