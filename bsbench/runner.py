@@ -37,7 +37,7 @@ from bsbench.protocols import (
     ScoringBatch,
 )
 from bsbench.registry import Registry
-from bsbench.store import environment, package_versions, write_manifest, write_results
+from bsbench.store import environment, package_versions, rows_frame, write_manifest, write_results
 from bsbench.types import SPLITS, Clip, Corpus, CueTracks, Explanation, ResultRow
 
 DEFAULT_METHODS = ("crp", "gradcam", "random")
@@ -67,7 +67,8 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class PlannedMethod:
-    spec: str
+    #: The name the method carries in results: bare with defaults, else with the parameters given.
+    label: str
     plugin: MethodPlugin
     params: Any
 
@@ -102,17 +103,12 @@ def plan_methods(registry: Registry, specs: Sequence[str]) -> list[PlannedMethod
     for spec in specs:
         name, raw = split_spec(spec)
         plugin = registry.get("method", name)
-        planned.append(PlannedMethod(spec, plugin, build_parameters(plugin.parameters, raw, f"method {name}")))
-    labels = [method_label(p) for p in planned]
+        label = name if not raw else f"{name}:" + ",".join(f"{k}={v}" for k, v in sorted(raw.items()))
+        planned.append(PlannedMethod(label, plugin, build_parameters(plugin.parameters, raw, f"method {name}")))
+    labels = [p.label for p in planned]
     if len(set(labels)) != len(labels):
         raise UsageError(f"--method: the same method and parameters are given twice ({', '.join(labels)})")
     return planned
-
-
-def method_label(planned: PlannedMethod) -> str:
-    """The name a method carries in results: bare when run with defaults, else with its parameters."""
-    name, raw = split_spec(planned.spec)
-    return name if not raw else f"{name}:" + ",".join(f"{k}={v}" for k, v in sorted(raw.items()))
 
 
 def select_clips(clips: Sequence[Clip], limit: int | None) -> list[Clip]:
@@ -188,7 +184,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         "methods": [
             {
                 **registry.record("method", p.plugin.name).as_dict(),
-                "label": method_label(p),
+                "label": p.label,
                 "cost": p.plugin.cost,
                 "parameters": asdict(p.params),
             }
@@ -215,7 +211,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         inputs, predictions = _predict(model, clips, config.batch_size)
         cue_tracks = _extract_cues(extractor, clips, failures, progress) if extractor else None
         for planned in methods:
-            label = method_label(planned)
+            label = planned.label
             task = progress.add_task(f"{label:>14}", total=len(clips), status="")
             for start in range(0, len(clips), config.batch_size):
                 batch_clips = clips[start : start + config.batch_size]
@@ -241,7 +237,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     manifest["seconds"] = round(time.perf_counter() - started, 1)
     write_manifest(run_dir, manifest)
     write_results(run_dir, rows)
-    frame = pd.read_parquet(run_dir / "results.parquet")
+    frame = rows_frame(rows)
     return RunResult(run_dir, manifest, frame, aggregate(frame, metric_directions(manifest)))
 
 
