@@ -17,10 +17,14 @@ import typer
 from rich.console import Console
 
 from bsbench import __version__
+from bsbench.corpus_export import export_clips
+from bsbench.corpus_info import corpus_summary, counts
+from bsbench.cue_accuracy import cue_accuracy
 from bsbench.errors import BsbenchError, UsageError
-from bsbench.leaderboard import FORMATS, aggregate, render
+from bsbench.leaderboard import FORMATS, aggregate, render, render_table
 from bsbench.model_store import trained_model
 from bsbench.parameters import parse_key_values
+from bsbench.progress import progress_bar
 from bsbench.registry import KINDS, Registry, load_registry
 from bsbench.runner import (
     DEFAULT_METHODS,
@@ -30,8 +34,10 @@ from bsbench.runner import (
     metric_directions,
     resolve_device,
     run_benchmark,
+    select_clips,
 )
 from bsbench.store import read_run
+from bsbench.types import SPLITS
 
 app = typer.Typer(
     name="bsbench",
@@ -184,6 +190,98 @@ def train_command(
         registry.get("model", model), corpus, seed=seed, device=resolve_device(device), epochs=epochs
     )
     stdout.print(f"{model_summary(loaded.card)}\ncheckpoint: {loaded.card['checkpoint']}", markup=False)
+
+
+data_app = typer.Typer(
+    help="Inspect a dataset: counts, listening copies, and how well cue extractors recover its true cues.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(data_app, name="data")
+
+DatasetOption = Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")]
+DataDirOption = Annotated[Path | None, typer.Option(help="Where the dataset's files are (file-based datasets).")]
+DatasetOptions = Annotated[
+    list[str] | None,
+    typer.Option("--dataset-option", help="Dataset option key=value, repeatable (e.g. placement=localised)."),
+]
+SeedOption = Annotated[int, typer.Option(help="Seed for generation and the split.")]
+
+
+def _corpus(registry: Registry, dataset: str, data_dir: Path | None, options: list[str] | None, seed: int):
+    return load_corpus(registry.get("dataset", dataset), data_dir, seed, parse_key_values(options, "--dataset-option"))
+
+
+@data_app.command("info")
+def data_info_command(
+    dataset: DatasetOption = "synthetic",
+    data_dir: DataDirOption = None,
+    dataset_option: DatasetOptions = None,
+    seed: SeedOption = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """Clips per class, speaker and split, the split policy and the dataset's parameters."""
+    corpus = _corpus(_registry(), dataset, data_dir, dataset_option, seed)
+    summary = corpus_summary(corpus)
+    if as_json:
+        stdout.print(json.dumps(summary, indent=2, default=str), markup=False)
+        return
+    from tabulate import tabulate
+
+    parameters = ", ".join(f"{key}={value}" for key, value in summary["parameters"].items())
+    stdout.print(
+        f"dataset {corpus.name}: {summary['clips']} clips, {len(corpus.labels)} classes, "
+        f"{summary['ground_truth']} with ground truth\nsplit: {corpus.split_policy}\nparameters: {parameters}\n",
+        markup=False,
+    )
+    for by in ("label", "speaker"):
+        stdout.print(tabulate(counts(corpus, by), headers="keys", tablefmt="simple") + "\n", markup=False)
+
+
+@data_app.command("export")
+def data_export_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write WAV files (and ground truth) into.")],
+    dataset: DatasetOption = "synthetic",
+    n: Annotated[int, typer.Option("--n", help="How many clips, taken round-robin over classes.")] = 7,
+    split: Annotated[str | None, typer.Option(help="Only clips of this split [default: any].")] = None,
+    data_dir: DataDirOption = None,
+    dataset_option: DatasetOptions = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Write clips as 16-bit WAV files to listen to, with <clip>.truth.json and labels.csv beside them."""
+    if n < 1:
+        raise UsageError(f"--n {n}: must be at least 1")
+    if split is not None and split not in SPLITS:
+        raise UsageError(f"--split {split!r}: choose one of {', '.join(SPLITS)}")
+    corpus = _corpus(_registry(), dataset, data_dir, dataset_option, seed)
+    clips = corpus.split(split) if split else corpus.clips
+    written = export_clips(select_clips(clips, n), out)
+    for path in written:
+        stdout.print(str(path), markup=False)
+
+
+@data_app.command("cue-accuracy")
+def data_cue_accuracy_command(
+    cues: Annotated[str, typer.Option(help="Cue extractor to score against the true cue tracks.")] = "librosa",
+    dataset: DatasetOption = "synthetic",
+    limit: Annotated[int, typer.Option(help="Score at most N clips, balanced over classes (0: all).")] = 28,
+    split: Annotated[str, typer.Option(help="Split whose clips are scored.")] = "test",
+    dataset_option: DatasetOptions = None,
+    seed: SeedOption = 0,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """How well a cue extractor recovers the cues a dataset with ground truth was generated with."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    registry = _registry()
+    extractor = registry.get("cues", cues)
+    corpus = _corpus(registry, dataset, None, dataset_option, seed)
+    clips = select_clips(corpus.split(split), limit or None)
+    with progress_bar(not quiet) as progress:
+        task = progress.add_task(f"cues {cues}", total=len(clips), status="")
+        table = cue_accuracy(extractor, clips, advance=lambda: progress.update(task, advance=1))
+    stdout.print(render_table(table, fmt), markup=False)
 
 
 def model_summary(card: dict) -> str:

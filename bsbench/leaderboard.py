@@ -86,16 +86,20 @@ def _cell(row: tuple, digits: int) -> str:
 
 
 def render(board: pd.DataFrame, fmt: str = "table") -> str:
-    """The leaderboard as text in one of FORMATS."""
+    """The leaderboard as text in one of FORMATS: long rows for json/csv, the wide view for tables."""
+    return render_table(board if fmt in {"json", "csv"} else wide(board) if not board.empty else board, fmt)
+
+
+def render_table(frame: pd.DataFrame, fmt: str = "table", digits: int = 3) -> str:
+    """Any result frame as text in one of FORMATS (JSON records carry null for NaN)."""
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if fmt == "json":
-        records = board.astype(object).where(board.notna(), None).to_dict(orient="records")
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         return json.dumps(records, indent=2)
     if fmt == "csv":
-        return board.to_csv(index=False)
-    if board.empty:
+        return frame.to_csv(index=False)
+    if frame.empty:
         return "(no results)"
-    table = wide(board)
     style = "github" if fmt == "markdown" else "simple"
-    return tabulate(table, headers="keys", tablefmt=style, showindex=False, disable_numparse=True)
+    return tabulate(frame, headers="keys", tablefmt=style, showindex=False, floatfmt=f".{digits}f")

@@ -150,6 +150,8 @@ class ScoringBatch:
     explanations: tuple[Explanation, ...]
     cue_tracks: tuple[CueTracks, ...] | None
     seed: int
+    #: Ground-truth evidence masks on the input grid, (clips, bins, frames), for metrics requiring "masks".
+    masks: np.ndarray | None = None
 
 
 @runtime_checkable

@@ -38,7 +38,7 @@ from bsbench.protocols import (
 )
 from bsbench.registry import Registry
 from bsbench.store import environment, package_versions, rows_frame, write_manifest, write_results
-from bsbench.types import SPLITS, Clip, Corpus, CueTracks, Explanation, ResultRow
+from bsbench.types import SPLITS, Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
 
 DEFAULT_METHODS = ("crp", "gradcam", "random")
 DEFAULT_METRICS = ("faithfulness-correlation", "pixel-flipping", "cue-salience")
@@ -144,6 +144,12 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     run_dir.mkdir(parents=True, exist_ok=True)
 
     corpus = load_corpus(dataset_record.plugin, config.data_dir, config.seed, config.dataset_options)
+    mask_metrics = [metric.name for metric in metrics if "masks" in metric.requires]
+    if mask_metrics and not any(clip.ground_truth for clip in corpus.split(config.split)):
+        raise UsageError(
+            f"--metric {', '.join(mask_metrics)}: needs ground-truth evidence masks, and dataset {corpus.name} "
+            f"has none in its {config.split} split (the synthetic dataset has them)"
+        )
     model_plugin = model_record.plugin
     if config.checkpoint is not None:
         model = load_checkpoint(model_plugin, config.checkpoint, device)
@@ -207,6 +213,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     write_manifest(run_dir, manifest)
 
     rows: list[ResultRow] = []
+    masks = evidence_masks(clips, model.frontend.grid) if mask_metrics else None
     with progress_bar(show_progress) as progress:
         inputs, predictions = _predict(model, clips, config.batch_size)
         cue_tracks = _extract_cues(extractor, clips, failures, progress) if extractor else None
@@ -229,6 +236,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                         explanations,
                         tracks,
                         batch_seed,
+                        None if masks is None else masks[start : start + len(batch_clips)],
                     )
                     for metric in metrics:
                         rows.extend(_score(metric, batch, label, run_id, corpus.name, config, model, failures))
@@ -243,6 +251,12 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
 
 def metric_directions(manifest: Mapping[str, Any]) -> dict[str, bool | None]:
     return {metric["name"]: metric["higher_is_better"] for metric in manifest.get("metrics", [])}
+
+
+def evidence_masks(clips: Sequence[Clip], grid: InputGrid) -> np.ndarray:
+    """Ground-truth evidence of each clip on the model's input grid; all False for a clip without ground truth."""
+    empty = np.zeros(grid.shape, dtype=bool)
+    return np.stack([clip.ground_truth.evidence_mask(grid) if clip.ground_truth else empty for clip in clips])
 
 
 def _predict(model: LoadedModel, clips: Sequence[Clip], batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:

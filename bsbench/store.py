@@ -37,6 +37,7 @@ TRACKED_PACKAGES = (
     "zennit",
     "zennit-crp",
     "pandas",
+    "praat-parselmouth",
 )
 
 

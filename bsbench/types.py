@@ -28,6 +28,8 @@ class Clip:
     split: str
     source: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: What generated the clip, for corpora that know it (the synthetic corpus); None for recordings.
+    ground_truth: GroundTruth | None = None
 
     def __post_init__(self) -> None:
         if self.waveform.ndim != 1:
@@ -129,6 +131,41 @@ class CueTracks:
         if cue in self.voiced_only:
             valid &= self.voiced
         return valid
+
+
+#: An evidence region: (start s, end s, lowest Hz, highest Hz).
+Region = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, eq=False)
+class GroundTruth:
+    """The answers a generated clip carries: true cue tracks, which cues carry its class, and where.
+
+    ``evidence`` lists time x frequency rectangles in seconds and Hz rather than a mask
+    on one model's grid, so the same truth serves any front end: :meth:`evidence_mask`
+    rasterises it onto an :class:`InputGrid`. An empty ``evidence`` means the clip
+    holds no class evidence (a neutral clip: nothing deviates from the neutral voice).
+    """
+
+    cue_tracks: CueTracks
+    carrying_cues: tuple[str, ...]
+    evidence: tuple[Region, ...]
+    placement: str
+
+    def evidence_mask(self, grid: InputGrid) -> np.ndarray:
+        """Cells of ``grid`` whose centre (frame i at ``i * seconds_per_frame``) lies in an evidence region.
+
+        Shape ``grid.shape``; a waveform model's grid (no frequency bins) gets one row
+        covering every frequency.
+        """
+        times = np.arange(grid.n_frames) * grid.seconds_per_frame
+        frequencies = np.asarray(grid.bin_frequencies_hz) if grid.n_bins else None
+        mask = np.zeros(grid.shape, dtype=bool)
+        for start, end, low, high in self.evidence:
+            in_time = (times >= start) & (times < end)
+            in_band = np.ones(1, dtype=bool) if frequencies is None else (frequencies >= low) & (frequencies <= high)
+            mask |= in_band[:, None] & in_time[None, :]
+        return mask
 
 
 RESULT_COLUMNS = (

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import quantus
 from bsbench_plugins.metrics.cue_salience import standardised_differences
-from bsbench_plugins.metrics.quantus_faithfulness import curve_auc, features_per_step
+from bsbench_plugins.metrics.quantus_faithfulness import (
+    FaithfulnessCorrelationMetric,
+    PixelFlippingMetric,
+    curve_auc,
+    features_per_step,
+)
 
 from bsbench.protocols import ScoringBatch
 from bsbench.salient_windows import frames_inside, salient_windows
@@ -105,3 +110,26 @@ def test_cue_salience_uses_voiced_frames_only():
     difference = standardised_differences(Explanation("c", relevance, GRID, "m", 0), tracks, 3)["pitch_level"]
     valid = pitch[:100]
     assert difference == pytest.approx((14.0 - valid.mean()) / valid.std())
+
+
+def test_an_all_negative_map_is_scored_not_refused(small_model, small_corpus):
+    """Quantus asserts on all-negative maps; bsbench shifts them, which leaves both scores unchanged."""
+    clips = small_corpus.split("test")[:2]
+    inputs = small_model.features(clips)
+    targets = small_model.logits(inputs).argmax(dim=1)
+    relevance = np.random.default_rng(0).random((2, *inputs.shape[2:])).astype(np.float32)
+
+    def scores(maps):
+        explanations = tuple(
+            Explanation(c.clip_id, m, small_model.frontend.grid, "probe", int(t))
+            for c, m, t in zip(clips, maps, targets, strict=True)
+        )
+        batch = ScoringBatch(small_model, tuple(clips), inputs.numpy(), targets.numpy(), explanations, None, 0)
+        return [
+            metric.score(batch)[""] for metric in (FaithfulnessCorrelationMetric(nr_runs=10), PixelFlippingMetric())
+        ]
+
+    shifted = scores(relevance - 2.0)  # every cell negative
+    for original, negative in zip(scores(relevance), shifted, strict=True):
+        assert np.isfinite(negative).all()
+        assert np.allclose(original, negative, atol=1e-6)

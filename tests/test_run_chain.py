@@ -128,7 +128,7 @@ def test_rerun_is_deterministic(finished_run, tmp_path):
         (["run", "--dataset", "tesss"], 2, "error: unknown dataset 'tesss'; valid names: synthetic"),
         (["run", "-m", "occlusion:size=3"], 2, "error: method occlusion: unknown parameter 'size'"),
         (["run", "--data-dir", "/nonexistent/tess"], 1, "error: --data-dir /nonexistent/tess: no such directory"),
-        (["run", "--data-dir", "/"], 2, "error: dataset synthetic generates its clips in memory"),
+        (["run", "--data-dir", "/"], 2, "error: dataset synthetic generates its clips: --data-dir"),
         (["leaderboard", "/nonexistent/run"], 1, "error: run directory /nonexistent/run: no such directory"),
         (
             ["run", "--dataset-option", "speakers=many"],

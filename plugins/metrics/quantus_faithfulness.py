@@ -1,9 +1,6 @@
 """Faithfulness metrics through Quantus 0.6, the reference implementation.
 
-Quantus is called the way its pitfalls demand: numpy batches of one rank
-(batch, 1, bins, frames) with ``channel_first=True``, the model in eval mode, the global
-NumPy seed set before every call (Quantus draws from it and does not take a seed), and
-``softmax=True`` so scores read as probabilities of the explained class. Perturbation
+Quantus is called through :mod:`quantus_calls` (its pitfalls handled once). Perturbation
 replaces cells with the clip's minimum (Quantus's "black"), which in a max-referenced
 log-mel spectrogram is silence.
 
@@ -16,35 +13,13 @@ since NumPy 2.0; no global patching of NumPy.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import quantus
+from bsbench_plugins.metrics.quantus_calls import call_quantus
 
 from bsbench.protocols import ScoringBatch
-
-
-def _quantus_inputs(batch: ScoringBatch) -> dict:
-    relevance = np.stack([explanation.relevance for explanation in batch.explanations])[:, None]
-    batch.model.network.eval()
-    return {
-        "model": batch.model.network,
-        "x_batch": batch.inputs.astype(np.float32),
-        "y_batch": batch.targets.astype(int),
-        "a_batch": relevance.astype(np.float32),
-        "channel_first": True,
-        "softmax": True,
-        "device": str(batch.model.device),
-        "batch_size": len(batch.targets),
-    }
-
-
-def _call_quantus(metric: quantus.Metric, batch: ScoringBatch) -> np.ndarray:
-    np.random.seed(batch.seed % 2**32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Quantus warns per call about its own defaults
-        return np.asarray(metric(**_quantus_inputs(batch)), dtype=float)
 
 
 class FaithfulnessCorrelationMetric:
@@ -70,7 +45,7 @@ class FaithfulnessCorrelationMetric:
             return_aggregate=False,
             disable_warnings=True,
         )
-        return {"": _call_quantus(metric, batch)}
+        return {"": call_quantus(metric, batch)}
 
 
 class PixelFlippingMetric:
@@ -99,7 +74,7 @@ class PixelFlippingMetric:
             return_auc_per_sample=False,
             disable_warnings=True,
         )
-        curves = _call_quantus(metric, batch)
+        curves = call_quantus(metric, batch)
         return {"": curve_auc(curves)}
 
 

@@ -1,0 +1,41 @@
+"""What a corpus holds: clip counts per class, speaker and split, as pandas tables.
+
+``bsbench data info`` prints these; a notebook calls the same functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from bsbench.types import SPLITS, Corpus
+
+
+def clip_table(corpus: Corpus) -> pd.DataFrame:
+    """One row per clip: id, label, speaker, split (the frame every count is taken from)."""
+    return pd.DataFrame(
+        [(clip.clip_id, clip.label, clip.speaker, clip.split) for clip in corpus.clips],
+        columns=["clip_id", "label", "speaker", "split"],
+    )
+
+
+def counts(corpus: Corpus, by: str) -> pd.DataFrame:
+    """Clips per ``by`` (label or speaker) and split, with totals; splits in train/validation/test order."""
+    table = pd.crosstab(clip_table(corpus)[by], clip_table(corpus)["split"], margins=True, margins_name="total")
+    columns = [split for split in SPLITS if split in table.columns] + ["total"]
+    return table.reindex(columns=columns, fill_value=0)
+
+
+def corpus_summary(corpus: Corpus) -> dict[str, Any]:
+    """Everything ``data info`` reports, JSON-ready."""
+    return {
+        "dataset": corpus.name,
+        "clips": len(corpus.clips),
+        "labels": list(corpus.labels),
+        "split_policy": corpus.split_policy,
+        "parameters": dict(corpus.parameters),
+        "ground_truth": sum(clip.ground_truth is not None for clip in corpus.clips),
+        "by_label": counts(corpus, "label").to_dict(orient="index"),
+        "by_speaker": counts(corpus, "speaker").to_dict(orient="index"),
+    }

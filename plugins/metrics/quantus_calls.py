@@ -1,0 +1,47 @@
+"""Calling Quantus the way its pitfalls demand, for every Quantus-backed metric.
+
+Numpy batches of one rank, (batch, 1, bins, frames), with ``channel_first=True``; the
+model in eval mode; the global NumPy seed set before every call (Quantus draws from it
+and takes no seed); ``softmax=True`` so scores read as probabilities of the explained
+class; Quantus's per-call warnings about its own defaults silenced; all-negative maps
+shifted (see :func:`quantus_inputs`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import quantus
+
+from bsbench.protocols import ScoringBatch
+
+
+def quantus_inputs(batch: ScoringBatch) -> dict[str, Any]:
+    relevance = np.stack([explanation.relevance for explanation in batch.explanations])[:, None]
+    # Quantus refuses a batch whose cells are all negative (an occlusion map of a clip
+    # where every patch raises the logit). Scores read a map's order (flipping) or its
+    # correlation over fixed-size subsets, both blind to a constant shift, so such a
+    # map is shifted to a maximum of zero instead of losing the batch.
+    peaks = relevance.max(axis=(1, 2, 3), keepdims=True)
+    relevance = np.where(peaks < 0, relevance - peaks, relevance)
+    batch.model.network.eval()
+    return {
+        "model": batch.model.network,
+        "x_batch": batch.inputs.astype(np.float32),
+        "y_batch": batch.targets.astype(int),
+        "a_batch": relevance.astype(np.float32),
+        "channel_first": True,
+        "softmax": True,
+        "device": str(batch.model.device),
+        "batch_size": len(batch.targets),
+    }
+
+
+def call_quantus(metric: quantus.Metric, batch: ScoringBatch, **overrides: Any) -> np.ndarray:
+    """Per-sample scores of ``metric`` on ``batch``; ``overrides`` replace or add call arguments."""
+    np.random.seed(batch.seed % 2**32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(metric(**{**quantus_inputs(batch), **overrides}), dtype=float)
