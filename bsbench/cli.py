@@ -37,7 +37,7 @@ from bsbench.runner import (
     select_clips,
 )
 from bsbench.store import read_run
-from bsbench.types import SPLITS
+from bsbench.types import SPLITS, Corpus
 
 app = typer.Typer(
     name="bsbench",
@@ -208,7 +208,7 @@ DatasetOptions = Annotated[
 SeedOption = Annotated[int, typer.Option(help="Seed for generation and the split.")]
 
 
-def _corpus(registry: Registry, dataset: str, data_dir: Path | None, options: list[str] | None, seed: int):
+def _corpus(registry: Registry, dataset: str, data_dir: Path | None, options: list[str] | None, seed: int) -> Corpus:
     return load_corpus(registry.get("dataset", dataset), data_dir, seed, parse_key_values(options, "--dataset-option"))
 
 

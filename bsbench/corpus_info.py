@@ -22,7 +22,8 @@ def clip_table(corpus: Corpus) -> pd.DataFrame:
 
 def counts(corpus: Corpus, by: str) -> pd.DataFrame:
     """Clips per ``by`` (label or speaker) and split, with totals; splits in train/validation/test order."""
-    table = pd.crosstab(clip_table(corpus)[by], clip_table(corpus)["split"], margins=True, margins_name="total")
+    clips = clip_table(corpus)
+    table = pd.crosstab(clips[by], clips["split"], margins=True, margins_name="total")
     columns = [split for split in SPLITS if split in table.columns] + ["total"]
     return table.reindex(columns=columns, fill_value=0)
 
