@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def trained_model(
             "labels": corpus.labels,
             "seed": seed,
             "epochs": epochs,
+            "training": asdict(plugin.training),
             "bsbench": __version__,
         }
     )

@@ -76,6 +76,9 @@ class TrainingConfig:
     learning_rate: float = 3e-4
     weight_decay: float = 1e-4
     patience: int = 7
+    #: Early stopping waits at least this many epochs: validation recall on a few held-out
+    #: speakers is noisy early on, and stopping at its first peak left models half trained.
+    min_epochs: int = 15
 
 
 @runtime_checkable

@@ -105,7 +105,7 @@ def train_model(
                 advance=1,
                 status=f"loss {epoch_loss / len(order):.3f}  val UAR {validation.unweighted_average_recall:.3f}",
             )
-            if waited >= config.patience:
+            if waited >= config.patience and epoch >= config.min_epochs:
                 break
     assert best_state is not None  # at least one epoch ran
     network.load_state_dict(best_state)
