@@ -44,16 +44,10 @@ def truth_record(clip: Clip, truth: GroundTruth) -> dict[str, Any]:
         "label": clip.label,
         "speaker": clip.speaker,
         "split": clip.split,
-        "placement": truth.placement,
-        "carrying_cues": list(truth.carrying_cues),
-        "evidence": [
-            dict(zip(("start_s", "end_s", "low_hz", "high_hz"), region, strict=True)) for region in truth.evidence
-        ],
-        "seconds_per_frame": tracks.seconds_per_frame,
-        "units": dict(tracks.units),
+        **truth.metadata(),
         "voiced": tracks.voiced.astype(int).tolist(),
         "tracks": {
-            cue: [None if not math.isfinite(v) else round(float(v), 6) for v in track]
+            cue: [round(float(v), 6) if math.isfinite(v) else None for v in track]
             for cue, track in tracks.tracks.items()
         },
     }

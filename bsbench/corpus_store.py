@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from bsbench.cache import write_atomic, write_json
-from bsbench.types import Clip, Corpus, CueTracks, GroundTruth
+from bsbench.types import REGION_FIELDS, Clip, Corpus, CueTracks, GroundTruth
 
 ARRAYS = "arrays.npz"
 INDEX = "corpus.json"
@@ -114,17 +114,7 @@ def _clip_record(clip: Clip) -> dict[str, Any]:
         "split": clip.split,
         "source": clip.source,
         "metadata": dict(clip.metadata),
-        "ground_truth": None
-        if truth is None
-        else {
-            "carrying_cues": list(truth.carrying_cues),
-            "evidence": [list(region) for region in truth.evidence],
-            "placement": truth.placement,
-            "seconds_per_frame": truth.cue_tracks.seconds_per_frame,
-            "units": dict(truth.cue_tracks.units),
-            "voiced_only": sorted(truth.cue_tracks.voiced_only),
-            "extractor": truth.cue_tracks.extractor,
-        },
+        "ground_truth": None if truth is None else truth.metadata(),
     }
 
 
@@ -142,6 +132,6 @@ def _ground_truth(record: dict[str, Any], arrays: dict[str, np.ndarray], frames:
     return GroundTruth(
         cue_tracks=tracks,
         carrying_cues=tuple(meta["carrying_cues"]),
-        evidence=tuple(tuple(region) for region in meta["evidence"]),
+        evidence=tuple(tuple(region[name] for name in REGION_FIELDS) for region in meta["evidence"]),
         placement=meta["placement"],
     )

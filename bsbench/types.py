@@ -135,6 +135,7 @@ class CueTracks:
 
 #: An evidence region: (start s, end s, lowest Hz, highest Hz).
 Region = tuple[float, float, float, float]
+REGION_FIELDS = ("start_s", "end_s", "low_hz", "high_hz")
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,6 +152,19 @@ class GroundTruth:
     carrying_cues: tuple[str, ...]
     evidence: tuple[Region, ...]
     placement: str
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the track arrays, JSON-ready: how corpus files and exports describe this truth."""
+        tracks = self.cue_tracks
+        return {
+            "placement": self.placement,
+            "carrying_cues": list(self.carrying_cues),
+            "evidence": [dict(zip(REGION_FIELDS, region, strict=True)) for region in self.evidence],
+            "seconds_per_frame": tracks.seconds_per_frame,
+            "units": dict(tracks.units),
+            "voiced_only": sorted(tracks.voiced_only),
+            "extractor": tracks.extractor,
+        }
 
     def evidence_mask(self, grid: InputGrid) -> np.ndarray:
         """Cells of ``grid`` whose centre (frame i at ``i * seconds_per_frame``) lies in an evidence region.
