@@ -26,12 +26,11 @@ FORMAT = 1
 def save_corpus(corpus: Corpus, folder: Path) -> None:
     """Write ``corpus`` (clips, splits, ground truth) into ``folder``."""
     clips = corpus.clips
-    truths = [clip.ground_truth for clip in clips]
     arrays: dict[str, np.ndarray] = {
         "waveforms": np.concatenate([clip.waveform for clip in clips]).astype(np.float32),
         "waveform_offsets": _offsets([clip.waveform.shape[0] for clip in clips]),
     }
-    with_truth = [truth for truth in truths if truth is not None]
+    with_truth = [clip.ground_truth for clip in clips if clip.ground_truth is not None]
     if with_truth:
         cues = sorted({cue for truth in with_truth for cue in truth.cue_tracks.tracks})
         arrays["track_offsets"] = _offsets([truth.cue_tracks.n_frames for truth in with_truth])

@@ -169,6 +169,7 @@ def test_cached_corpus_is_identical_and_pickle_free(registry, small_corpus, isol
     dataset = registry.get("dataset", "synthetic")
     cached = dataset.load(DatasetRequest(seed=0, options=SMALL_CORPUS))
     fresh = dataset.load(DatasetRequest(seed=0, options={**SMALL_CORPUS, "cache": "false"}))
+    assert cached.parameters == fresh.parameters  # they key the model cache: no retraining for cache=false
     for a, b in zip(cached.clips, fresh.clips, strict=True):
         assert np.array_equal(a.waveform, b.waveform) and a.split == b.split
         for cue in a.ground_truth.cue_tracks.tracks:
@@ -239,6 +240,7 @@ def _table_with(tmp_path, edit):
         (lambda d: d["emotions"]["fear"].update(jitter=[12.0, ["JL"]]), r"emotions\.fear\.jitter: gives a voice"),
         (lambda d: d["emotions"]["happy"].update(hnr=[4.0, ["nobody"]]), r"emotions\.happy\.hnr: cites \['nobody'\]"),
         (lambda d: d["emotions"].update(calm={}), r"emotions\.calm: shifts no cue"),
+        (lambda d: d.update(follows="folk-wisdom"), r"follows: expert profile 'folk-wisdom' is not built in"),
     ],
 )
 def test_contradictory_emotion_tables_are_refused(tmp_path, registry, edit, named):

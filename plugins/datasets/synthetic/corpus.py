@@ -70,7 +70,7 @@ class SyntheticDataset:
         key_inputs = {
             "version": self.version,
             "seed": request.seed,
-            "options": {k: v for k, v in dataclasses.asdict(options).items() if k != "cache"},
+            "options": _data_options(options),
             "table": table.text,
         }
         folder = cache_dir() / "datasets" / f"synthetic-{content_key(key_inputs)}"
@@ -131,11 +131,16 @@ class SyntheticDataset:
                 f"validation, {n_train} training speakers drawn with seed {seed}"
             ),
             parameters={
-                **dataclasses.asdict(options),
+                **_data_options(options),
                 "emotion_table": f"{table.name} {table.version}",
                 "emotion_table_hash": content_key({"text": table.text}),
             },
         )
+
+
+def _data_options(options: SyntheticOptions) -> dict[str, object]:
+    """The options that shape the clips: ``cache`` does not, so it keys neither the corpus nor a model."""
+    return {key: value for key, value in dataclasses.asdict(options).items() if key != "cache"}
 
 
 def _check(options: SyntheticOptions) -> None:

@@ -139,7 +139,10 @@ class _TableReader:
         if not isinstance(emotions, dict) or len(emotions) < 2:
             raise self.fail("emotions", "must map at least two class names to their cells")
         follows = data.get("follows")
-        expected = load_profile(follows).cells if follows else {}
+        try:
+            expected = load_profile(follows).cells if follows else {}
+        except DataError as error:
+            raise self.fail("follows", str(error)) from None
         cells = {}
         for emotion, row in emotions.items():
             cells[emotion] = self._row(emotion, row, neutral, citations, expected.get(emotion, {}))
