@@ -50,6 +50,21 @@ app = typer.Typer(
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
+DatasetOption = Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")]
+DataDirOption = Annotated[
+    Path | None, typer.Option(help="Where the dataset's files are [default: $BSBENCH_DATA/<dataset>].")
+]
+DatasetOptions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--dataset-option", help="Dataset option key=value, repeatable (e.g. placement=localised, sample_rate=16000)."
+    ),
+]
+EmotionsOption = Annotated[
+    str | None, typer.Option(help="Keep only these canonical emotions, comma-separated (e.g. angry,happy,sad).")
+]
+SeedOption = Annotated[int, typer.Option(help="Seed for generation and the split.")]
+
 
 def _registry() -> Registry:
     with warnings.catch_warnings(record=True):
@@ -118,10 +133,9 @@ def run_command(
     checkpoint: Annotated[
         Path | None, typer.Option(help="Weights to explain instead of training (loaded weights-only).")
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Where the dataset's files are (file-based datasets).")] = None,
-    dataset_option: Annotated[
-        list[str] | None, typer.Option("--dataset-option", help="Dataset option key=value, repeatable.")
-    ] = None,
+    data_dir: DataDirOption = None,
+    dataset_option: DatasetOptions = None,
+    emotions: EmotionsOption = None,
     split: Annotated[str, typer.Option(help="Split whose clips are explained.")] = "test",
     limit: Annotated[int, typer.Option(help="Explain at most N clips, balanced over classes (0: all).")] = 28,
     seed: Annotated[int, typer.Option(help="Seed for data, training, methods and metrics.")] = 0,
@@ -139,6 +153,7 @@ def run_command(
         dataset=dataset,
         dataset_options=parse_key_values(dataset_option, "--dataset-option"),
         data_dir=data_dir,
+        emotions=_emotion_list(emotions),
         model=model,
         checkpoint=checkpoint,
         methods=tuple(method or DEFAULT_METHODS),
@@ -152,6 +167,11 @@ def run_command(
         out=out,
     )
     result = run_benchmark(config, _registry(), show_progress=not quiet)
+    for warning in result.manifest["dataset"]["warnings"]:
+        stderr.print(f"warning: dataset {dataset}: {warning}", markup=False)
+    if result.manifest["dataset"]["skipped"]:
+        skipped = len(result.manifest["dataset"]["skipped"])
+        stderr.print(f"{skipped} files skipped while reading {dataset}; `bsbench data info` lists them", markup=False)
     for failure in result.manifest["failures"]:
         stderr.print(f"skipped: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)
     stdout.print(render(result.leaderboard, "table"), markup=False)
@@ -175,17 +195,18 @@ def leaderboard_command(
 def train_command(
     dataset: Annotated[str, typer.Option(help="Dataset plugin.")] = "synthetic",
     model: Annotated[str, typer.Option(help="Model plugin.")] = "resnet-small",
-    epochs: Annotated[int | None, typer.Option(help="Maximum epochs (early stopping on validation).")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Epochs of the cosine schedule; the best epoch on validation is kept.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split and the training.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
-    data_dir: Annotated[Path | None, typer.Option(help="Where the dataset's files are.")] = None,
-    dataset_option: Annotated[list[str] | None, typer.Option("--dataset-option", help="key=value, repeatable.")] = None,
+    data_dir: DataDirOption = None,
+    dataset_option: DatasetOptions = None,
+    emotions: EmotionsOption = None,
 ) -> None:
-    """Train a model on a dataset's train split (validation for early stopping) and cache it with its card."""
+    """Train a model on a dataset's train split (validation picks the epoch kept) and cache it with its card."""
     registry = _registry()
-    corpus = load_corpus(
-        registry.get("dataset", dataset), data_dir, seed, parse_key_values(dataset_option, "--dataset-option")
-    )
+    corpus = _corpus(registry, dataset, data_dir, dataset_option, seed, emotions)
     loaded = trained_model(
         registry.get("model", model), corpus, seed=seed, device=resolve_device(device), epochs=epochs
     )
@@ -199,17 +220,29 @@ data_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 
-DatasetOption = Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")]
-DataDirOption = Annotated[Path | None, typer.Option(help="Where the dataset's files are (file-based datasets).")]
-DatasetOptions = Annotated[
-    list[str] | None,
-    typer.Option("--dataset-option", help="Dataset option key=value, repeatable (e.g. placement=localised)."),
-]
-SeedOption = Annotated[int, typer.Option(help="Seed for generation and the split.")]
+
+def _corpus(
+    registry: Registry,
+    dataset: str,
+    data_dir: Path | None,
+    options: list[str] | None,
+    seed: int,
+    emotions: str | None = None,
+) -> Corpus:
+    corpus = load_corpus(
+        registry.get("dataset", dataset),
+        data_dir,
+        seed,
+        parse_key_values(options, "--dataset-option"),
+        _emotion_list(emotions),
+    )
+    for warning in corpus.warnings:
+        stderr.print(f"warning: dataset {corpus.name}: {warning}", markup=False)
+    return corpus
 
 
-def _corpus(registry: Registry, dataset: str, data_dir: Path | None, options: list[str] | None, seed: int) -> Corpus:
-    return load_corpus(registry.get("dataset", dataset), data_dir, seed, parse_key_values(options, "--dataset-option"))
+def _emotion_list(emotions: str | None) -> tuple[str, ...]:
+    return tuple(name.strip() for name in (emotions or "").split(",") if name.strip())
 
 
 @data_app.command("info")
@@ -217,11 +250,12 @@ def data_info_command(
     dataset: DatasetOption = "synthetic",
     data_dir: DataDirOption = None,
     dataset_option: DatasetOptions = None,
+    emotions: EmotionsOption = None,
     seed: SeedOption = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
-    """Clips per class, speaker and split, the split policy and the dataset's parameters."""
-    corpus = _corpus(_registry(), dataset, data_dir, dataset_option, seed)
+    """Clips per class, speaker and split; the label mapping, split policy, and every skipped file with its reason."""
+    corpus = _corpus(_registry(), dataset, data_dir, dataset_option, seed, emotions)
     summary = corpus_summary(corpus)
     if as_json:
         stdout.print(json.dumps(summary, indent=2, default=str), markup=False)
@@ -234,8 +268,27 @@ def data_info_command(
         f"{summary['ground_truth']} with ground truth\nsplit: {corpus.split_policy}\nparameters: {parameters}\n",
         markup=False,
     )
+    if corpus.label_mapping:
+        mapping = ", ".join(f"{code} -> {label}" for code, label in corpus.label_mapping.items())
+        stdout.print(f"labels: {mapping}\n", markup=False)
     for by in ("label", "speaker"):
         stdout.print(tabulate(counts(corpus, by), headers="keys", tablefmt="simple") + "\n", markup=False)
+    if corpus.skipped:
+        stdout.print(f"skipped {len(corpus.skipped)} files:", markup=False)
+        for skip in corpus.skipped:
+            stdout.print(f"  {skip.path}: {skip.reason}", markup=False)
+
+
+@data_app.command("download")
+def data_download_command(
+    dataset: Annotated[str, typer.Argument(help="A corpus with a download route, e.g. tess or crema-d.")],
+) -> None:
+    """Fetch a corpus through kagglehub (your Kaggle credentials), or say how to get it by hand."""
+    plugin = _registry().get("dataset", dataset)
+    if not callable(getattr(plugin, "download", None)):
+        raise UsageError(f"dataset {dataset} has no download route (it reads files you provide or generates them)")
+    folder = plugin.download()
+    stdout.print(f"{dataset} is in {folder}\nuse it with: --dataset {dataset} --data-dir '{folder}'", markup=False)
 
 
 @data_app.command("export")
@@ -246,6 +299,7 @@ def data_export_command(
     split: Annotated[str | None, typer.Option(help="Only clips of this split [default: any].")] = None,
     data_dir: DataDirOption = None,
     dataset_option: DatasetOptions = None,
+    emotions: EmotionsOption = None,
     seed: SeedOption = 0,
 ) -> None:
     """Write clips as 16-bit WAV files to listen to, with <clip>.truth.json and labels.csv beside them."""
@@ -253,7 +307,7 @@ def data_export_command(
         raise UsageError(f"--n {n}: must be at least 1")
     if split is not None and split not in SPLITS:
         raise UsageError(f"--split {split!r}: choose one of {', '.join(SPLITS)}")
-    corpus = _corpus(_registry(), dataset, data_dir, dataset_option, seed)
+    corpus = _corpus(_registry(), dataset, data_dir, dataset_option, seed, emotions)
     clips = corpus.split(split) if split else corpus.clips
     written = export_clips(select_clips(clips, n), out)
     for path in written:

@@ -36,7 +36,10 @@ def corpus_summary(corpus: Corpus) -> dict[str, Any]:
         "labels": list(corpus.labels),
         "split_policy": corpus.split_policy,
         "parameters": dict(corpus.parameters),
+        "label_mapping": dict(corpus.label_mapping),
+        "warnings": list(corpus.warnings),
         "ground_truth": sum(clip.ground_truth is not None for clip in corpus.clips),
         "by_label": counts(corpus, "label").to_dict(orient="index"),
         "by_speaker": counts(corpus, "speaker").to_dict(orient="index"),
+        "skipped": [{"path": skip.path, "reason": skip.reason} for skip in corpus.skipped],
     }

@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from bsbench.errors import DataError, UsageError
+from bsbench.labels import select_emotions
 from bsbench.leaderboard import aggregate
 from bsbench.model_store import load_checkpoint, trained_model
 from bsbench.parameters import build_parameters, split_spec
@@ -51,6 +52,8 @@ class RunConfig:
     dataset: str = "synthetic"
     dataset_options: Mapping[str, str] = field(default_factory=dict)
     data_dir: Path | None = None
+    #: Canonical labels to keep (all when empty).
+    emotions: tuple[str, ...] = ()
     model: str = "resnet-small"
     checkpoint: Path | None = None
     methods: tuple[str, ...] = DEFAULT_METHODS
@@ -91,11 +94,30 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def load_corpus(dataset: DatasetPlugin, data_dir: Path | None, seed: int, options: Mapping[str, str]) -> Corpus:
-    """Load a corpus after checking the one thing every file-based dataset needs: its directory."""
+def load_corpus(
+    dataset: DatasetPlugin,
+    data_dir: Path | None,
+    seed: int,
+    options: Mapping[str, str],
+    emotions: Sequence[str] = (),
+) -> Corpus:
+    """Load a corpus (checking first the one thing every file-based dataset needs: its directory)
+    and keep only ``emotions`` when some are named."""
     if data_dir is not None and not Path(data_dir).is_dir():
         raise DataError(f"--data-dir {data_dir}: no such directory")
-    return dataset.load(DatasetRequest(data_dir=data_dir, seed=seed, options=dict(options)))
+    corpus = dataset.load(DatasetRequest(data_dir=data_dir, seed=seed, options=dict(options)))
+    return select_emotions(corpus, emotions)
+
+
+def corpus_record(corpus: Corpus) -> dict[str, Any]:
+    """What a manifest keeps about the corpus beyond its plugin: parameters, split, mapping, skips."""
+    return {
+        "parameters": dict(corpus.parameters),
+        "split_policy": corpus.split_policy,
+        "label_mapping": dict(corpus.label_mapping),
+        "warnings": list(corpus.warnings),
+        "skipped": [asdict(skip) for skip in corpus.skipped],
+    }
 
 
 def plan_methods(registry: Registry, specs: Sequence[str]) -> list[PlannedMethod]:
@@ -143,7 +165,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     run_dir = Path(config.out) if config.out else Path("runs") / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    corpus = load_corpus(dataset_record.plugin, config.data_dir, config.seed, config.dataset_options)
+    corpus = load_corpus(dataset_record.plugin, config.data_dir, config.seed, config.dataset_options, config.emotions)
     mask_metrics = [metric.name for metric in metrics if "masks" in metric.requires]
     if mask_metrics and not any(clip.ground_truth for clip in corpus.split(config.split)):
         raise UsageError(
@@ -181,9 +203,8 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         "device": str(device),
         "dataset": {
             **dataset_record.as_dict(),
-            "parameters": dict(corpus.parameters),
+            **corpus_record(corpus),
             "split": config.split,
-            "split_policy": corpus.split_policy,
             "clips_scored": len(clips),
         },
         "model": {**model_record.as_dict(), "card": dict(model.card)},

@@ -1,6 +1,6 @@
 """Training any model plugin on any corpus, without leaking the test split.
 
-Model selection (early stopping) reads the validation split only; the test split is
+Model selection (which epoch's weights are kept) reads the validation split only; the test split is
 touched once, after training, to fill the model card. The loss is class-balanced so
 a skewed corpus does not buy accuracy by ignoring its small classes.
 """
@@ -28,9 +28,13 @@ class ClassificationScores:
     accuracy: float
     unweighted_average_recall: float
     confusion: list[list[int]]
+    #: Mean cross-entropy (unweighted) of the true classes.
+    loss: float
 
     @classmethod
-    def from_predictions(cls, truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> ClassificationScores:
+    def from_predictions(
+        cls, truth: np.ndarray, predicted: np.ndarray, n_classes: int, loss: float
+    ) -> ClassificationScores:
         confusion = np.zeros((n_classes, n_classes), dtype=int)
         np.add.at(confusion, (truth, predicted), 1)
         support = confusion.sum(axis=1)
@@ -39,6 +43,7 @@ class ClassificationScores:
             accuracy=float(np.mean(truth == predicted)) if truth.size else float("nan"),
             unweighted_average_recall=float(recalls.mean()) if recalls.size else float("nan"),
             confusion=confusion.tolist(),
+            loss=loss,
         )
 
 
@@ -77,9 +82,11 @@ def train_model(
     counts = torch.bincount(train_y, minlength=len(labels)).float()
     weights = torch.where(counts > 0, counts.sum() / (len(labels) * counts.clamp(min=1)), torch.zeros_like(counts))
     loss_fn = nn.CrossEntropyLoss(weight=weights)
+    steps_per_epoch = -(-len(train_y) // config.batch_size)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs * steps_per_epoch)
     shuffler = torch.Generator().manual_seed(seed)
 
-    best_state, best_key, best_epoch, waited = None, (-1.0, 0.0), 0, 0
+    best_state, best_key, best_epoch = None, (-1.0, -float("inf")), 0
     started = time.perf_counter()
     with progress_bar(show_progress) as progress:
         task = progress.add_task(f"training {plugin.name} on {corpus.name}", total=config.epochs, status="")
@@ -93,20 +100,18 @@ def train_model(
                 loss = loss_fn(network(train_x[batch]), train_y[batch])
                 loss.backward()
                 optimizer.step()
+                schedule.step()
                 epoch_loss += loss.item() * len(batch)
             validation = _evaluate(network, *splits["validation"], len(labels), config)
-            key = (validation.unweighted_average_recall, -epoch_loss)
+            # Recall first; among equal recalls the lower validation loss is the surer model.
+            key = (validation.unweighted_average_recall, -validation.loss)
             if key > best_key:
-                best_state, best_key, best_epoch, waited = copy.deepcopy(network.state_dict()), key, epoch, 0
-            else:
-                waited += 1
+                best_state, best_key, best_epoch = copy.deepcopy(network.state_dict()), key, epoch
             progress.update(
                 task,
                 advance=1,
                 status=f"loss {epoch_loss / len(order):.3f}  val UAR {validation.unweighted_average_recall:.3f}",
             )
-            if waited >= config.patience and epoch >= config.min_epochs:
-                break
     assert best_state is not None  # at least one epoch ran
     network.load_state_dict(best_state)
     test = _evaluate(network, *splits["test"], len(labels), config)
@@ -122,7 +127,6 @@ def train_model(
         "frontend": frontend.describe(),
         "seed": seed,
         "training": asdict(config),
-        "epochs_run": epoch,
         "best_epoch": best_epoch,
         "train_seconds": round(time.perf_counter() - started, 1),
         "validation": asdict(validation),
@@ -136,7 +140,9 @@ def _evaluate(
     network: nn.Module, features: torch.Tensor, targets: torch.Tensor, n_classes: int, config: TrainingConfig
 ) -> ClassificationScores:
     network.eval()
-    predicted = torch.cat(
-        [network(features[i : i + config.batch_size]).argmax(dim=1) for i in range(0, len(features), config.batch_size)]
+    logits = torch.cat(
+        [network(features[i : i + config.batch_size]) for i in range(0, len(features), config.batch_size)]
     )
-    return ClassificationScores.from_predictions(targets.cpu().numpy(), predicted.cpu().numpy(), n_classes)
+    loss = float(nn.functional.cross_entropy(logits, targets))
+    predicted = logits.argmax(dim=1)
+    return ClassificationScores.from_predictions(targets.cpu().numpy(), predicted.cpu().numpy(), n_classes, loss)

@@ -39,6 +39,14 @@ class Clip:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """A file a dataset found but did not load, and why (reported, never silently dropped)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Corpus:
     """What a dataset plugin returns: the clips, the label set and how they were split."""
 
@@ -47,6 +55,12 @@ class Corpus:
     clips: tuple[Clip, ...]
     split_policy: str
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    #: Files found under the data directory and left out, each with its reason.
+    skipped: tuple[SkippedFile, ...] = ()
+    #: The corpus's own emotion codes -> the canonical labels they were read as.
+    label_mapping: Mapping[str, str] = field(default_factory=dict)
+    #: Caveats a user must see (e.g. a split that cannot be speaker-independent).
+    warnings: tuple[str, ...] = ()
 
     def split(self, name: str) -> tuple[Clip, ...]:
         return tuple(clip for clip in self.clips if clip.split == name)

@@ -132,4 +132,5 @@ def test_an_all_negative_map_is_scored_not_refused(small_model, small_corpus):
     shifted = scores(relevance - 2.0)  # every cell negative
     for original, negative in zip(scores(relevance), shifted, strict=True):
         assert np.isfinite(negative).all()
-        assert np.allclose(original, negative, atol=1e-6)
+        # float32 sums over shifted maps differ in their last bits: 1e-5 is rounding, not a change.
+        assert np.allclose(original, negative, atol=1e-5)

@@ -125,7 +125,7 @@ def test_rerun_is_deterministic(finished_run, tmp_path):
             2,
             "error: unknown method 'crpp'; valid names: crp, gradcam, occlusion, random",
         ),
-        (["run", "--dataset", "tesss"], 2, "error: unknown dataset 'tesss'; valid names: synthetic"),
+        (["run", "--dataset", "tesss"], 2, "error: unknown dataset 'tesss'; valid names: crema-d, emodb, folder, ravdess, savee, synthetic, tess"),
         (["run", "-m", "occlusion:size=3"], 2, "error: method occlusion: unknown parameter 'size'"),
         (["run", "--data-dir", "/nonexistent/tess"], 1, "error: --data-dir /nonexistent/tess: no such directory"),
         (["run", "--data-dir", "/"], 2, "error: dataset synthetic generates its clips: --data-dir"),

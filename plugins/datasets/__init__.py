@@ -1,5 +1,9 @@
-"""Built-in dataset plugins, and the synthetic corpus's emotion table as an expert profile."""
+"""Built-in dataset plugins (synthetic, the published corpora, any labelled folder).
 
+The synthetic corpus's emotion table is registered as an expert profile too.
+"""
+
+from bsbench_plugins.datasets.corpora import FORMATS, FolderDataset, NamedCorpusDataset
 from bsbench_plugins.datasets.synthetic import SyntheticDataset
 from bsbench_plugins.datasets.synthetic.emotions import load_emotion_table
 
@@ -9,6 +13,9 @@ from bsbench.hookspecs import hookimpl
 @hookimpl
 def bsbench_register_datasets(register):
     register(SyntheticDataset())
+    for corpus_format in FORMATS:
+        register(NamedCorpusDataset(corpus_format))
+    register(FolderDataset())
 
 
 @hookimpl

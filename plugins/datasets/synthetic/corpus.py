@@ -12,6 +12,7 @@ on disk, and speakers are split speaker-independently.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,7 @@ class SyntheticDataset:
     description = (
         "Procedural emotional speech with ground truth (7 TESS classes, known cues and evidence, no download)."
     )
-    version = "0.2.0"
+    version = "0.3.0"
 
     def load(self, request: DatasetRequest) -> Corpus:
         if request.data_dir is not None:
@@ -207,15 +208,23 @@ def make_speakers(count: int, rng: np.random.Generator) -> list[Speaker]:
 
 
 def speaker_splits(speakers: list[Speaker], options: SyntheticOptions, rng: np.random.Generator) -> dict[str, str]:
-    """Speaker -> split: whole speakers go to test, validation or train, never two of them."""
-    order = rng.permutation(len(speakers))
+    """Speaker -> split: whole speakers go to test, validation or train, never two of them.
+
+    Lower and higher voices are drawn in turn, so a two-speaker test split holds one of
+    each rather than, by the luck of the seed, two voices from one F0 range.
+    """
+    lower = [s for i, s in enumerate(speakers) if i % 2 == 0]
+    higher = [s for i, s in enumerate(speakers) if i % 2 == 1]
+    lower = [lower[i] for i in rng.permutation(len(lower))]
+    higher = [higher[i] for i in rng.permutation(len(higher))]
+    order = [speaker for pair in itertools.zip_longest(lower, higher) for speaker in pair if speaker is not None]
     split_of = {}
-    for rank, index in enumerate(order):
+    for rank, speaker in enumerate(order):
         if rank < options.test_speakers:
             split = "test"
         elif rank < options.test_speakers + options.validation_speakers:
             split = "validation"
         else:
             split = "train"
-        split_of[speakers[index].speaker_id] = split
+        split_of[speaker.speaker_id] = split
     return split_of

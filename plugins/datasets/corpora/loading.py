@@ -1,0 +1,146 @@
+"""From labelled audio files on disk to a split :class:`Corpus`, shared by every file-based dataset.
+
+The corpus plugins differ only in how they find labels (file names or a CSV); reading,
+converting, splitting and reporting what was skipped happen here, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bsbench.audio_io import LENGTH_POLICIES, AudioFileError, read_audio
+from bsbench.errors import DataError, UsageError
+from bsbench.labels import CANONICAL_LABELS
+from bsbench.progress import progress_bar
+from bsbench.protocols import DatasetRequest
+from bsbench.splits import group_splits
+from bsbench.types import Clip, Corpus, SkippedFile
+
+DATA_ENV = "BSBENCH_DATA"
+
+
+@dataclass(frozen=True)
+class AudioCorpusOptions:
+    """Options every file-based dataset takes (``--dataset-option key=value``)."""
+
+    #: Rate every clip is resampled to (the built-in models read 16 kHz).
+    sample_rate: int = 16_000
+    #: keep: whole recordings; reference: the paper's silence trim, then 2 s.
+    length_policy: str = "keep"
+    #: Share of speakers (or words, for TESS) held out for testing and for model selection.
+    test_fraction: float = 0.2
+    validation_fraction: float = 0.1
+
+    def check(self, dataset: str) -> None:
+        if not 8_000 <= self.sample_rate <= 96_000:
+            raise UsageError(f"dataset {dataset}: option sample_rate={self.sample_rate}: must be 8000 to 96000 Hz")
+        if self.length_policy not in LENGTH_POLICIES:
+            raise UsageError(
+                f"dataset {dataset}: option length_policy={self.length_policy!r}: choose {', '.join(LENGTH_POLICIES)}"
+            )
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One labelled file before its audio is read."""
+
+    path: Path
+    relative: str
+    code: str
+    speaker: str
+    #: The unit kept whole within one split (a speaker, or the words of TESS).
+    group: str
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+def data_folder(request: DatasetRequest, dataset: str) -> Path:
+    """``--data-dir``, else ``$BSBENCH_DATA/<dataset>``; one line naming both when neither is given."""
+    if request.data_dir is not None:
+        return Path(request.data_dir)
+    root = os.environ.get(DATA_ENV)
+    if not root:
+        raise DataError(
+            f"dataset {dataset}: no data folder; pass --data-dir or set {DATA_ENV} (read as {DATA_ENV}/{dataset})"
+        )
+    return Path(root) / dataset
+
+
+def build_corpus(
+    dataset: str,
+    recordings: Sequence[Recording],
+    codes: Mapping[str, str],
+    options: AudioCorpusOptions,
+    seed: int,
+    *,
+    skipped: Iterable[SkippedFile] = (),
+    split_policy: str,
+    warnings: Sequence[str] = (),
+) -> Corpus:
+    """Read every recording (a bad one is skipped with its reason) and split whole groups."""
+    skipped = list(skipped)
+    loaded: list[tuple[Recording, Any]] = []
+    seen_ids: dict[str, str] = {}
+    with progress_bar() as progress:
+        task = progress.add_task(f"reading {dataset}", total=len(recordings), status="")
+        for recording in recordings:
+            progress.update(task, advance=1)
+            clip_id = Path(recording.relative).stem
+            if clip_id in seen_ids:
+                skipped.append(SkippedFile(recording.relative, f"same recording name as {seen_ids[clip_id]}"))
+                continue
+            try:
+                waveform, facts = read_audio(recording.path, options.sample_rate, options.length_policy)
+            except AudioFileError as error:
+                skipped.append(SkippedFile(recording.relative, str(error)))
+                continue
+            seen_ids[clip_id] = recording.relative
+            loaded.append((recording, (waveform, facts)))
+    if not loaded:
+        raise DataError(f"dataset {dataset}: none of the {len(recordings)} recordings could be read; see the skip list")
+    split_of = group_splits((r.group for r, _ in loaded), seed, options.test_fraction, options.validation_fraction)
+    clips = tuple(
+        Clip(
+            clip_id=Path(recording.relative).stem,
+            waveform=waveform,
+            sample_rate=options.sample_rate,
+            label=codes[recording.code],
+            speaker=recording.speaker,
+            split=split_of[recording.group],
+            source=recording.relative,
+            metadata={
+                **recording.details,
+                "code": recording.code,
+                "native_sample_rate": facts.sample_rate,
+                "channels": facts.channels,
+                "seconds": round(facts.seconds, 3),
+            },
+        )
+        for recording, (waveform, facts) in loaded
+    )
+    present = {clip.label for clip in clips}
+    labels = tuple(label for label in CANONICAL_LABELS if label in present)
+    labels += tuple(sorted(present - set(labels)))
+    return Corpus(
+        name=dataset,
+        labels=labels,
+        clips=clips,
+        split_policy=split_policy,
+        parameters={**dataclasses.asdict(options), "seed": seed, "fingerprint": fingerprint(r for r, _ in loaded)},
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        label_mapping=dict(codes),
+        warnings=tuple(warnings),
+    )
+
+
+def fingerprint(recordings: Iterable[Recording]) -> str:
+    """A hash of the loaded files' names and sizes: a changed corpus never reuses a cached model."""
+    digest = hashlib.sha256()
+    for recording in sorted(recordings, key=lambda r: r.relative):
+        digest.update(f"{recording.relative}\0{recording.path.stat().st_size}\n".encode())
+    return digest.hexdigest()[:16]
