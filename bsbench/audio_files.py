@@ -34,12 +34,10 @@ class Discovery:
 
 
 def discover_audio(root: Path, dataset: str, layout_hint: str) -> Discovery:
-    """Every distinct audio file under ``root``; raises one line naming the folder if it is missing.
+    """Every distinct audio file under the existing folder ``root``.
 
-    ``layout_hint`` tells the user what the folder should contain when it is missing or empty.
+    ``layout_hint`` tells the user what the folder should contain when it holds no audio.
     """
-    if not root.is_dir():
-        raise DataError(f"dataset {dataset}: data folder {root} does not exist; expected {layout_hint}")
     skipped: list[SkippedFile] = []
     kept: list[Path] = []
     duplicates = _DuplicateFinder(root)

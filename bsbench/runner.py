@@ -101,10 +101,12 @@ def load_corpus(
     options: Mapping[str, str],
     emotions: Sequence[str] = (),
 ) -> Corpus:
-    """Load a corpus (checking first the one thing every file-based dataset needs: its directory)
-    and keep only ``emotions`` when some are named."""
+    """Load a corpus, keeping only ``emotions`` when some are named.
+
+    A missing ``--data-dir`` is refused here, before any plugin runs: exit code 2, one line.
+    """
     if data_dir is not None and not Path(data_dir).is_dir():
-        raise DataError(f"--data-dir {data_dir}: no such directory")
+        raise UsageError(f"--data-dir {data_dir}: no such directory")
     corpus = dataset.load(DatasetRequest(data_dir=data_dir, seed=seed, options=dict(options)))
     return select_emotions(corpus, emotions)
 

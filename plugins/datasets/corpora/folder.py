@@ -15,7 +15,7 @@ from pathlib import Path
 from bsbench_plugins.datasets.corpora.loading import AudioCorpusOptions, Recording, build_corpus, data_folder
 
 from bsbench.audio_files import AUDIO_EXTENSIONS
-from bsbench.errors import DataError
+from bsbench.errors import DataError, UsageError
 from bsbench.labels import CANONICAL_LABELS
 from bsbench.parameters import build_parameters
 from bsbench.protocols import DatasetRequest
@@ -57,13 +57,14 @@ class FolderDataset:
     def load(self, request: DatasetRequest) -> Corpus:
         options = build_parameters(FolderOptions, request.options, "dataset folder")
         options.check(self.name)
-        root = data_folder(request, self.name)
+        root = data_folder(request, self.name, f"audio files plus {options.labels} (path,label[,speaker])")
         table = root / options.labels
         if not table.is_file():
-            raise DataError(f"dataset folder: {table} not found; expected a CSV with columns path,label[,speaker]")
+            raise UsageError(f"dataset folder: {table} not found; expected a CSV with columns path,label[,speaker]")
         recordings, skipped, has_speakers = _read_table(root, table)
         if not recordings:
-            raise DataError(f"dataset folder: {table} lists no usable recording; see the skip list")
+            first = f"; first: {skipped[0].reason}" if skipped else ""
+            raise DataError(f"dataset folder: {table} lists no usable recording{first}")
         policy = (
             "speaker-independent (speaker column)"
             if has_speakers
@@ -82,6 +83,7 @@ class FolderDataset:
             request.seed,
             skipped=skipped,
             split_policy=f"{policy}, drawn with seed {request.seed}",
+            split_unit="speakers" if has_speakers else "clips",
             warnings=warnings,
         )
 

@@ -59,16 +59,20 @@ class Recording:
     details: Mapping[str, str] = field(default_factory=dict)
 
 
-def data_folder(request: DatasetRequest, dataset: str) -> Path:
-    """``--data-dir``, else ``$BSBENCH_DATA/<dataset>``; one line naming both when neither is given."""
+def data_folder(request: DatasetRequest, dataset: str, layout: str) -> Path:
+    """``--data-dir``, else ``$BSBENCH_DATA/<dataset>``: one line (exit 2) naming the folder and layout if absent."""
     if request.data_dir is not None:
-        return Path(request.data_dir)
-    root = os.environ.get(DATA_ENV)
-    if not root:
-        raise DataError(
-            f"dataset {dataset}: no data folder; pass --data-dir or set {DATA_ENV} (read as {DATA_ENV}/{dataset})"
+        folder = Path(request.data_dir)
+    elif os.environ.get(DATA_ENV):
+        folder = Path(os.environ[DATA_ENV]) / dataset
+    else:
+        raise UsageError(
+            f"dataset {dataset}: no data folder; pass --data-dir or set {DATA_ENV} (read as {DATA_ENV}/{dataset}); "
+            f"expected {layout}"
         )
-    return Path(root) / dataset
+    if not folder.is_dir():
+        raise UsageError(f"dataset {dataset}: data folder {folder} does not exist; expected {layout}")
+    return folder
 
 
 def build_corpus(
@@ -80,6 +84,7 @@ def build_corpus(
     *,
     skipped: Iterable[SkippedFile] = (),
     split_policy: str,
+    split_unit: str = "speakers",
     warnings: Sequence[str] = (),
 ) -> Corpus:
     """Read every recording (a bad one is skipped with its reason) and split whole groups."""
@@ -102,8 +107,16 @@ def build_corpus(
             seen_ids[clip_id] = recording.relative
             loaded.append((recording, (waveform, facts)))
     if not loaded:
-        raise DataError(f"dataset {dataset}: none of the {len(recordings)} recordings could be read; see the skip list")
-    split_of = group_splits((r.group for r, _ in loaded), seed, options.test_fraction, options.validation_fraction)
+        first = f"; first: {skipped[0].path}: {skipped[0].reason}" if skipped else ""
+        raise DataError(f"dataset {dataset}: none of the {len(recordings)} recordings could be read{first}")
+    split_of = group_splits(
+        (r.group for r, _ in loaded),
+        seed,
+        options.test_fraction,
+        options.validation_fraction,
+        owner=f"dataset {dataset}",
+        unit=split_unit,
+    )
     clips = tuple(
         Clip(
             clip_id=Path(recording.relative).stem,

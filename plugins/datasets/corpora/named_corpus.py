@@ -29,7 +29,7 @@ class NamedCorpusDataset:
         owner = f"dataset {self.name}"
         options = build_parameters(AudioCorpusOptions, request.options, owner)
         options.check(self.name)
-        discovery = discover_audio(data_folder(request, self.name), self.name, self.format.layout)
+        discovery = discover_audio(data_folder(request, self.name, self.format.layout), self.name, self.format.layout)
         skipped = list(discovery.skipped)
         recordings = []
         for path in discovery.audio:
@@ -50,6 +50,7 @@ class NamedCorpusDataset:
             request.seed,
             skipped=skipped,
             split_policy=self._split_policy(options, request.seed),
+            split_unit="speakers" if self.format.split_unit == "speaker" else "words",
             warnings=self._warnings(),
         )
 
