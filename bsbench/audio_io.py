@@ -56,11 +56,17 @@ def read_audio(path: Path, sample_rate: int, length_policy: str = "keep") -> tup
     mono = samples.mean(axis=1)
     if not np.all(np.isfinite(mono)):
         raise AudioFileError("samples are not finite (NaN or infinity)")
-    if native_rate != sample_rate:
-        mono = librosa.resample(mono, orig_sr=int(native_rate), target_sr=sample_rate, res_type="soxr_hq")
+    mono = resample(mono, int(native_rate), sample_rate)
     if length_policy == "reference":
         mono = fix_length(trim_silence(mono, sample_rate), round(REFERENCE_SECONDS * sample_rate))
     return np.ascontiguousarray(mono, dtype=np.float32), facts
+
+
+def resample(samples: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
+    """``samples`` at ``target_rate`` (soxr, high quality); unchanged when the rates agree."""
+    if rate == target_rate:
+        return samples
+    return librosa.resample(samples, orig_sr=rate, target_sr=target_rate, res_type="soxr_hq").astype(np.float32)
 
 
 def trim_silence(samples: np.ndarray, sample_rate: int) -> np.ndarray:

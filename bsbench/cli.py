@@ -196,7 +196,7 @@ def train_command(
     dataset: Annotated[str, typer.Option(help="Dataset plugin.")] = "synthetic",
     model: Annotated[str, typer.Option(help="Model plugin.")] = "resnet-small",
     epochs: Annotated[
-        int | None, typer.Option(help="Epochs of the cosine schedule; the best epoch on validation is kept.")
+        int | None, typer.Option(help="Epochs of the cosine schedule (the final weights are kept).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split and the training.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
@@ -204,7 +204,7 @@ def train_command(
     dataset_option: DatasetOptions = None,
     emotions: EmotionsOption = None,
 ) -> None:
-    """Train a model on a dataset's train split (validation picks the epoch kept) and cache it with its card."""
+    """Train a model on a dataset's train split and cache it with its card (validation and test scores)."""
     registry = _registry()
     corpus = _corpus(registry, dataset, data_dir, dataset_option, seed, emotions)
     loaded = trained_model(

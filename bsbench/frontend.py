@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torchaudio
 
+from bsbench.audio_io import fix_length, resample
 from bsbench.types import Clip, InputGrid
 
 if TYPE_CHECKING:
@@ -65,14 +66,8 @@ class LogMelFrontEnd:
 
     def prepare(self, clip: Clip) -> np.ndarray:
         """Resample to the front end's rate, then cut or zero-pad to the fixed clip length."""
-        samples = np.asarray(clip.waveform, dtype=np.float32)
-        if clip.sample_rate != self.sample_rate:
-            samples = torchaudio.functional.resample(
-                torch.from_numpy(samples), clip.sample_rate, self.sample_rate
-            ).numpy()
-        if samples.shape[0] >= self.clip_samples:
-            return np.ascontiguousarray(samples[: self.clip_samples])
-        return np.pad(samples, (0, self.clip_samples - samples.shape[0]))
+        samples = resample(np.asarray(clip.waveform, dtype=np.float32), clip.sample_rate, self.sample_rate)
+        return np.ascontiguousarray(fix_length(samples, self.clip_samples), dtype=np.float32)
 
     def __call__(self, waveforms: torch.Tensor) -> torch.Tensor:
         mel = self._mel.to(waveforms.device)

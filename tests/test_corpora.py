@@ -225,3 +225,37 @@ def test_download_without_kagglehub_says_how_to_get_the_data():
     done = bsbench("data", "download", "crema-d")
     assert done.returncode == 1
     assert "kaggle.com/datasets/ejlok1/cremad" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_a_run_on_a_corpus_records_its_split_mapping_and_skips(trees, tmp_path):
+    out = tmp_path / "run"
+    done = bsbench(
+        "run",
+        "--dataset",
+        "ravdess",
+        "--data-dir",
+        str(trees["ravdess"].root),
+        "--emotions",
+        "angry,sad",
+        "--epochs",
+        "1",
+        "--limit",
+        "2",
+        "-m",
+        "random",
+        "--metric",
+        "faithfulness-correlation",
+        "--device",
+        "cpu",
+        "-q",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1442 files skipped while reading ravdess" in done.stderr
+    dataset = json.loads((out / "manifest.json").read_text())["dataset"]
+    assert dataset["split_policy"].startswith("speaker-independent")
+    assert dataset["parameters"]["emotions"] == ["angry", "sad"]
+    assert dataset["label_mapping"]["05"] == "angry" and len(dataset["skipped"]) == 1442
+    card = json.loads((out / "manifest.json").read_text())["model"]["card"]
+    assert card["labels"] == ["angry", "sad"] and sum(card["split_sizes"].values()) == 2 * 192
