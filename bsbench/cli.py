@@ -22,7 +22,7 @@ from bsbench.corpus_info import corpus_summary, counts
 from bsbench.cue_accuracy import cue_accuracy
 from bsbench.errors import BsbenchError, UsageError
 from bsbench.leaderboard import FORMATS, aggregate, render, render_table
-from bsbench.model_store import trained_model
+from bsbench.model_store import cached_models, trained_model
 from bsbench.parameters import parse_key_values
 from bsbench.progress import progress_bar
 from bsbench.registry import KINDS, Registry, load_registry
@@ -211,6 +211,23 @@ def train_command(
         registry.get("model", model), corpus, seed=seed, device=resolve_device(device), epochs=epochs
     )
     stdout.print(f"{model_summary(loaded.card)}\ncheckpoint: {loaded.card['checkpoint']}", markup=False)
+
+
+@app.command("models")
+def models_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the rows.")] = False,
+) -> None:
+    """List trained models in the cache with their model cards: what each was trained on and how good it is."""
+    rows = cached_models()
+    if as_json:
+        stdout.print(json.dumps(rows, indent=2), markup=False)
+        return
+    if not rows:
+        stdout.print("no trained models in the cache yet; `bsbench train` or `bsbench run` trains one", markup=False)
+        return
+    from tabulate import tabulate
+
+    stdout.print(tabulate(rows, headers="keys", tablefmt="simple", floatfmt=".3f"), markup=False)
 
 
 data_app = typer.Typer(

@@ -114,3 +114,31 @@ def trained_model(
         write_json(folder / CARD_FILE, trained.card)
         write_atomic(folder / MODEL_FILE, lambda temp: torch.save(state, temp))
     return load_checkpoint(plugin, folder / MODEL_FILE, device)
+
+
+def cached_models() -> list[dict[str, Any]]:
+    """One row per trained model in the cache, from its card (JSON only, nothing unpickled).
+
+    A folder without both files is an unfinished training and is left out.
+    """
+    rows = []
+    for folder in sorted((cache_dir() / "models").glob("*")):
+        card_path, model_path = folder / CARD_FILE, folder / MODEL_FILE
+        if not (card_path.is_file() and model_path.is_file()):
+            continue
+        card = json.loads(card_path.read_text())
+        test = card.get("test") or {}
+        rows.append(
+            {
+                "model": card.get("model"),
+                "dataset": card.get("dataset"),
+                "classes": len(card.get("labels") or []),
+                "seed": card.get("seed"),
+                "epochs": (card.get("training") or {}).get("epochs"),
+                "test_accuracy": test.get("accuracy"),
+                "test_uar": test.get("unweighted_average_recall"),
+                "test_clips": (card.get("split_sizes") or {}).get("test"),
+                "checkpoint": str(model_path.resolve()),
+            }
+        )
+    return rows

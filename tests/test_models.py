@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -82,6 +83,27 @@ def test_trained_model_has_card_and_is_cached(small_model, registry, small_corpu
     assert 0.0 <= card["test"]["accuracy"] <= 1.0
     assert sum(map(sum, card["test"]["confusion"])) == 14
     assert card["frontend"]["n_mels"] == 128
+
+
+def test_models_lists_cached_checkpoints_with_their_cards(small_model, isolated_cache):
+    from typer.testing import CliRunner
+
+    from bsbench.cli import app
+
+    (isolated_cache / "models" / "unfinished").mkdir(parents=True, exist_ok=True)  # no card: left out
+    result = CliRunner().invoke(app, ["models", "--json"], catch_exceptions=False)
+    rows = json.loads(result.stdout)
+    mine = [row for row in rows if row["checkpoint"] == str(small_model.card["checkpoint"])]
+    assert len(mine) == 1 and all("unfinished" not in row["checkpoint"] for row in rows)
+    assert mine[0]["test_accuracy"] == small_model.card["test"]["accuracy"]
+    assert (mine[0]["model"], mine[0]["dataset"], mine[0]["classes"], mine[0]["test_clips"]) == (
+        "resnet-small",
+        "synthetic",
+        7,
+        14,
+    )
+    table = CliRunner().invoke(app, ["models"], catch_exceptions=False).stdout
+    assert "test_accuracy" in table and "resnet-small" in table
 
 
 def test_cli_checkpoint_error_is_one_line(tmp_path):
