@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
@@ -28,18 +29,28 @@ def counts(corpus: Corpus, by: str) -> pd.DataFrame:
     return table.reindex(columns=columns, fill_value=0)
 
 
+def corpus_record(corpus: Corpus) -> dict[str, Any]:
+    """How the corpus was made, JSON-ready: parameters, split policy, label mapping, warnings, skips.
+
+    A run manifest stores this; ``data info`` shows it with the counts.
+    """
+    return {
+        "parameters": dict(corpus.parameters),
+        "split_policy": corpus.split_policy,
+        "label_mapping": dict(corpus.label_mapping),
+        "warnings": list(corpus.warnings),
+        "skipped": [dataclasses.asdict(skip) for skip in corpus.skipped],
+    }
+
+
 def corpus_summary(corpus: Corpus) -> dict[str, Any]:
     """Everything ``data info`` reports, JSON-ready."""
     return {
         "dataset": corpus.name,
         "clips": len(corpus.clips),
         "labels": list(corpus.labels),
-        "split_policy": corpus.split_policy,
-        "parameters": dict(corpus.parameters),
-        "label_mapping": dict(corpus.label_mapping),
-        "warnings": list(corpus.warnings),
         "ground_truth": sum(clip.ground_truth is not None for clip in corpus.clips),
         "by_label": counts(corpus, "label").to_dict(orient="index"),
         "by_speaker": counts(corpus, "speaker").to_dict(orient="index"),
-        "skipped": [{"path": skip.path, "reason": skip.reason} for skip in corpus.skipped],
+        **corpus_record(corpus),
     }

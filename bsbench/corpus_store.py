@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from bsbench.cache import write_atomic, write_json
-from bsbench.types import REGION_FIELDS, Clip, Corpus, CueTracks, GroundTruth
+from bsbench.types import REGION_FIELDS, Clip, Corpus, CueTracks, GroundTruth, SkippedFile
 
 ARRAYS = "arrays.npz"
 INDEX = "corpus.json"
-FORMAT = 1
+FORMAT = 2
 
 
 def save_corpus(corpus: Corpus, folder: Path) -> None:
@@ -45,6 +45,9 @@ def save_corpus(corpus: Corpus, folder: Path) -> None:
         "labels": list(corpus.labels),
         "split_policy": corpus.split_policy,
         "parameters": dict(corpus.parameters),
+        "label_mapping": dict(corpus.label_mapping),
+        "warnings": list(corpus.warnings),
+        "skipped": [[skip.path, skip.reason] for skip in corpus.skipped],
         "clips": [_clip_record(clip) for clip in clips],
     }
 
@@ -96,6 +99,9 @@ def load_saved_corpus(folder: Path) -> Corpus | None:
         clips=tuple(clips),
         split_policy=index["split_policy"],
         parameters=index["parameters"],
+        skipped=tuple(SkippedFile(path, reason) for path, reason in index["skipped"]),
+        label_mapping=index["label_mapping"],
+        warnings=tuple(index["warnings"]),
     )
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from bsbench.corpus_info import corpus_record
 from bsbench.errors import DataError, UsageError
 from bsbench.labels import select_emotions
 from bsbench.leaderboard import aggregate
@@ -103,23 +104,14 @@ def load_corpus(
 ) -> Corpus:
     """Load a corpus, keeping only ``emotions`` when some are named.
 
-    A missing ``--data-dir`` is refused here, before any plugin runs: exit code 2, one line.
+    A missing ``--data-dir`` is refused here, before any plugin runs: exit code 2, one
+    line, with the folder layout the dataset expects when it declares one (``layout``).
     """
     if data_dir is not None and not Path(data_dir).is_dir():
-        raise UsageError(f"--data-dir {data_dir}: no such directory")
+        layout = getattr(dataset, "layout", "")
+        raise UsageError(f"--data-dir {data_dir}: no such directory" + (f"; expected {layout}" if layout else ""))
     corpus = dataset.load(DatasetRequest(data_dir=data_dir, seed=seed, options=dict(options)))
     return select_emotions(corpus, emotions)
-
-
-def corpus_record(corpus: Corpus) -> dict[str, Any]:
-    """What a manifest keeps about the corpus beyond its plugin: parameters, split, mapping, skips."""
-    return {
-        "parameters": dict(corpus.parameters),
-        "split_policy": corpus.split_policy,
-        "label_mapping": dict(corpus.label_mapping),
-        "warnings": list(corpus.warnings),
-        "skipped": [asdict(skip) for skip in corpus.skipped],
-    }
 
 
 def plan_methods(registry: Registry, specs: Sequence[str]) -> list[PlannedMethod]:

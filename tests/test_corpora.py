@@ -11,9 +11,11 @@ import soundfile
 from typer.testing import CliRunner
 
 from bsbench.cli import app
+from bsbench.corpus_info import corpus_record
+from bsbench.corpus_store import load_saved_corpus, save_corpus
 from bsbench.errors import UsageError
 from bsbench.labels import select_emotions
-from bsbench.runner import corpus_record, load_corpus
+from bsbench.runner import load_corpus
 from bsbench.types import Corpus
 from tests.corpus_trees import CorpusTree, make_crema_d, make_emodb, make_ravdess, make_savee, make_tess
 from tests.test_run_chain import bsbench
@@ -160,6 +162,9 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_load(registry, messy_em
     assert rms == pytest.approx(0.3 / np.sqrt(2), rel=0.02)  # the mean of the two channels
     record = corpus_record(corpus)
     assert {"path": "wav/03a04Ta.wav", "reason": reasons["wav/03a04Ta.wav"]} in record["skipped"]
+    save_corpus(corpus, messy_emodb / "saved")
+    restored = load_saved_corpus(messy_emodb / "saved")
+    assert restored is not None and corpus_record(restored) == record
 
 
 def test_reference_length_policy_trims_silence_then_fixes_two_seconds(registry, tmp_path):

@@ -132,6 +132,11 @@ def test_rerun_is_deterministic(finished_run, tmp_path):
         ),
         (["run", "-m", "occlusion:size=3"], 2, "error: method occlusion: unknown parameter 'size'"),
         (["run", "--data-dir", "/nonexistent/tess"], 2, "error: --data-dir /nonexistent/tess: no such directory"),
+        (
+            ["run", "--dataset", "tess", "--data-dir", "/nonexistent/tess"],
+            2,
+            "error: --data-dir /nonexistent/tess: no such directory; expected folders such as OAF_angry/",
+        ),
         (["run", "--data-dir", "/"], 2, "error: dataset synthetic generates its clips: --data-dir"),
         (["leaderboard", "/nonexistent/run"], 1, "error: run directory /nonexistent/run: no such directory"),
         (

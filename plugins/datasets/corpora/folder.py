@@ -53,6 +53,7 @@ class FolderDataset:
     name = "folder"
     description = "Any folder of audio plus labels.csv (path,label[,speaker]); labels mapped to the canonical set."
     version = "1.0.0"
+    layout = "audio files plus labels.csv (path,label[,speaker])"
 
     def load(self, request: DatasetRequest) -> Corpus:
         options = build_parameters(FolderOptions, request.options, "dataset folder")

@@ -12,9 +12,10 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from bsbench.audio_io import LENGTH_POLICIES, AudioFileError, read_audio
+import numpy as np
+
+from bsbench.audio_io import LENGTH_POLICIES, AudioFacts, AudioFileError, read_audio
 from bsbench.errors import DataError, UsageError
 from bsbench.labels import CANONICAL_LABELS
 from bsbench.progress import progress_bar
@@ -88,8 +89,8 @@ def build_corpus(
     warnings: Sequence[str] = (),
 ) -> Corpus:
     """Read every recording (a bad one is skipped with its reason) and split whole groups."""
-    skipped = list(skipped)
-    loaded: list[tuple[Recording, Any]] = []
+    unread: list[SkippedFile] = []
+    loaded: list[tuple[str, Recording, np.ndarray, AudioFacts]] = []
     seen_ids: dict[str, str] = {}
     with progress_bar() as progress:
         task = progress.add_task(f"reading {dataset}", total=len(recordings), status="")
@@ -97,20 +98,20 @@ def build_corpus(
             progress.update(task, advance=1)
             clip_id = Path(recording.relative).stem
             if clip_id in seen_ids:
-                skipped.append(SkippedFile(recording.relative, f"same recording name as {seen_ids[clip_id]}"))
+                unread.append(SkippedFile(recording.relative, f"same recording name as {seen_ids[clip_id]}"))
                 continue
             try:
                 waveform, facts = read_audio(recording.path, options.sample_rate, options.length_policy)
             except AudioFileError as error:
-                skipped.append(SkippedFile(recording.relative, str(error)))
+                unread.append(SkippedFile(recording.relative, str(error)))
                 continue
             seen_ids[clip_id] = recording.relative
-            loaded.append((recording, (waveform, facts)))
+            loaded.append((clip_id, recording, waveform, facts))
     if not loaded:
-        first = f"; first: {skipped[0].path}: {skipped[0].reason}" if skipped else ""
+        first = f"; first: {unread[0].path}: {unread[0].reason}" if unread else ""
         raise DataError(f"dataset {dataset}: none of the {len(recordings)} recordings could be read{first}")
     split_of = group_splits(
-        (r.group for r, _ in loaded),
+        (recording.group for _, recording, _, _ in loaded),
         seed,
         options.test_fraction,
         options.validation_fraction,
@@ -119,7 +120,7 @@ def build_corpus(
     )
     clips = tuple(
         Clip(
-            clip_id=Path(recording.relative).stem,
+            clip_id=clip_id,
             waveform=waveform,
             sample_rate=options.sample_rate,
             label=codes[recording.code],
@@ -134,7 +135,7 @@ def build_corpus(
                 "seconds": round(facts.seconds, 3),
             },
         )
-        for recording, (waveform, facts) in loaded
+        for clip_id, recording, waveform, facts in loaded
     )
     present = {clip.label for clip in clips}
     labels = tuple(label for label in CANONICAL_LABELS if label in present)
@@ -144,8 +145,12 @@ def build_corpus(
         labels=labels,
         clips=clips,
         split_policy=split_policy,
-        parameters={**dataclasses.asdict(options), "seed": seed, "fingerprint": fingerprint(r for r, _ in loaded)},
-        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        parameters={
+            **dataclasses.asdict(options),
+            "seed": seed,
+            "fingerprint": fingerprint(recording for _, recording, _, _ in loaded),
+        },
+        skipped=tuple(sorted([*skipped, *unread], key=lambda s: s.path)),
         label_mapping=dict(codes),
         warnings=tuple(warnings),
     )

@@ -24,6 +24,8 @@ class NamedCorpusDataset:
         self.format = corpus_format
         self.name = corpus_format.name
         self.description = corpus_format.description
+        #: What the data folder holds; named in the error when it is missing.
+        self.layout = corpus_format.layout
 
     def load(self, request: DatasetRequest) -> Corpus:
         owner = f"dataset {self.name}"
