@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +18,13 @@ import typer
 from rich.console import Console
 
 from bsbench import __version__
+from bsbench.augmentation import AUGMENTATIONS
 from bsbench.corpus_export import export_clips
 from bsbench.corpus_info import corpus_summary, counts
 from bsbench.cue_accuracy import cue_accuracy
 from bsbench.errors import BsbenchError, UsageError
-from bsbench.leaderboard import FORMATS, aggregate, render, render_table
-from bsbench.model_store import cached_models, trained_model
+from bsbench.leaderboard import FORMATS, aggregate, model_quality, render, render_table
+from bsbench.model_store import cached_models, configure_model, trained_model
 from bsbench.parameters import parse_key_values
 from bsbench.progress import progress_bar
 from bsbench.registry import KINDS, Registry, load_registry
@@ -37,6 +39,7 @@ from bsbench.runner import (
     select_clips,
 )
 from bsbench.store import read_run
+from bsbench.training import check_training_config
 from bsbench.types import SPLITS, Corpus
 
 app = typer.Typer(
@@ -64,6 +67,13 @@ EmotionsOption = Annotated[
     str | None, typer.Option(help="Keep only these canonical emotions, comma-separated (e.g. angry,happy,sad).")
 ]
 SeedOption = Annotated[int, typer.Option(help="Seed for generation and the split.")]
+ModelOptions = Annotated[
+    list[str] | None,
+    typer.Option("--model-option", help="Model option key=value, repeatable (e.g. hf-audio's source=<directory>)."),
+]
+EpochsOption = Annotated[
+    int | None, typer.Option(help="Training epochs if the model must be trained [default: the model's recipe].")
+]
 
 
 def _registry() -> Registry:
@@ -130,6 +140,7 @@ def run_command(
         list[str] | None,
         typer.Option("--metric", help=f"Metric, repeatable [default: {' '.join(DEFAULT_METRICS)}]"),
     ] = None,
+    model_option: ModelOptions = None,
     checkpoint: Annotated[
         Path | None, typer.Option(help="Weights to explain instead of training (loaded weights-only).")
     ] = None,
@@ -140,7 +151,7 @@ def run_command(
     limit: Annotated[int, typer.Option(help="Explain at most N clips, balanced over classes (0: all).")] = 28,
     seed: Annotated[int, typer.Option(help="Seed for data, training, methods and metrics.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
-    epochs: Annotated[int | None, typer.Option(help="Training epochs if the model must be trained.")] = None,
+    epochs: EpochsOption = None,
     out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/<timestamp>-<id>].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -155,6 +166,7 @@ def run_command(
         data_dir=data_dir,
         emotions=_emotion_list(emotions),
         model=model,
+        model_options=parse_key_values(model_option, "--model-option"),
         checkpoint=checkpoint,
         methods=tuple(method or DEFAULT_METHODS),
         cues=cues,
@@ -188,27 +200,57 @@ def leaderboard_command(
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     manifest, rows = read_run(run_dir)
-    stdout.print(render(aggregate(rows, metric_directions(manifest)), fmt), markup=False)
+    board = aggregate(rows, metric_directions(manifest), quality=model_quality(manifest))
+    stdout.print(render(board, fmt), markup=False)
 
 
 @app.command("train")
 def train_command(
     dataset: Annotated[str, typer.Option(help="Dataset plugin.")] = "synthetic",
-    model: Annotated[str, typer.Option(help="Model plugin.")] = "resnet-small",
-    epochs: Annotated[
-        int | None, typer.Option(help="Epochs of the cosine schedule (the final weights are kept).")
+    model: Annotated[str, typer.Option(help="Model plugin (see `bsbench plugins --kind model`).")] = "resnet-small",
+    model_option: ModelOptions = None,
+    epochs: EpochsOption = None,
+    batch_size: Annotated[int | None, typer.Option(help="Clips per optimiser step [default: the recipe's].")] = None,
+    learning_rate: Annotated[
+        float | None, typer.Option(help="Peak rate of the cosine schedule [default: the recipe's].")
+    ] = None,
+    patience: Annotated[
+        int | None,
+        typer.Option(
+            help="Early stopping: stop after N epochs without a better validation UAR and keep the best "
+            "validation epoch (never the test split). 0: train every epoch, keep the final weights [default: 0]."
+        ),
+    ] = None,
+    augment: Annotated[
+        str | None, typer.Option(help=f"Training-input augmentation: {' or '.join(AUGMENTATIONS)} [default: none].")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split and the training.")] = 0,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (mixed precision on GPU).")] = "auto",
     data_dir: DataDirOption = None,
     dataset_option: DatasetOptions = None,
     emotions: EmotionsOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Train a model on a dataset's train split and cache it with its card (validation and test scores)."""
+    """Train a model on a dataset's speaker-independent train split and cache it with its model card.
+
+    The card (validation and test scores, confusion matrix, label order, front end, seed,
+    versions) lands beside the checkpoint; `bsbench models` lists them. Rerunning the same
+    command reuses the cached model; an interrupted training resumes from its last epoch.
+    """
     registry = _registry()
+    plugin = configure_model(registry.get("model", model), parse_key_values(model_option, "--model-option"))
+    overrides = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "patience": patience,
+        "augment": augment,
+    }
+    recipe = replace(plugin.training, **{key: value for key, value in overrides.items() if value is not None})
+    check_training_config(recipe)
     corpus = _corpus(registry, dataset, data_dir, dataset_option, seed, emotions)
     loaded = trained_model(
-        registry.get("model", model), corpus, seed=seed, device=resolve_device(device), epochs=epochs
+        plugin, corpus, seed=seed, device=resolve_device(device), config=recipe, show_progress=not quiet
     )
     stdout.print(f"{model_summary(loaded.card)}\ncheckpoint: {loaded.card['checkpoint']}", markup=False)
 

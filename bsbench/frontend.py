@@ -1,9 +1,10 @@
-"""The log-mel front end shared by spectrogram models.
+"""Front ends: what a model reads, computed in torch so training and explaining share it.
 
-It reproduces the paper's features (librosa's Slaney mel filter bank and
-``power_to_db(ref=max)``) in torch, so the same code runs batched on CPU or GPU and
-the features a model is trained on are exactly those it is explained on (the reference
-code computed them differently at the two stages).
+``LogMelFrontEnd`` reproduces the paper's features (librosa's Slaney mel filter bank
+and ``power_to_db(ref=max)``) batched on CPU or GPU, so the features a model is
+trained on are exactly those it is explained on (the reference code computed them
+differently at the two stages). ``WaveformFrontEnd`` hands raw samples to waveform
+models; their input grid has a time axis only.
 """
 
 from __future__ import annotations
@@ -37,7 +38,19 @@ class LogMelSettings:
     top_db: float = 80.0
 
 
-class LogMelFrontEnd:
+class FixedLengthInput:
+    """Resampling and cutting or padding to the fixed clip length every front end shares."""
+
+    sample_rate: int
+    clip_samples: int
+
+    def prepare(self, clip: Clip) -> np.ndarray:
+        """Resample to the front end's rate, then cut or zero-pad to the fixed clip length."""
+        samples = resample(np.asarray(clip.waveform, dtype=np.float32), clip.sample_rate, self.sample_rate)
+        return np.ascontiguousarray(fix_length(samples, self.clip_samples), dtype=np.float32)
+
+
+class LogMelFrontEnd(FixedLengthInput):
     """Waveforms -> per-clip max-referenced log-mel spectrograms, shape (batch, 1, mels, frames)."""
 
     def __init__(self, settings: LogMelSettings | None = None) -> None:
@@ -64,11 +77,6 @@ class LogMelFrontEnd:
             bin_frequencies_hz=tuple(float(f) for f in centres),
         )
 
-    def prepare(self, clip: Clip) -> np.ndarray:
-        """Resample to the front end's rate, then cut or zero-pad to the fixed clip length."""
-        samples = resample(np.asarray(clip.waveform, dtype=np.float32), clip.sample_rate, self.sample_rate)
-        return np.ascontiguousarray(fix_length(samples, self.clip_samples), dtype=np.float32)
-
     def __call__(self, waveforms: torch.Tensor) -> torch.Tensor:
         mel = self._mel.to(waveforms.device)
         power = mel(waveforms.float())
@@ -81,6 +89,36 @@ class LogMelFrontEnd:
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "log-mel", "reference": "max", "mel_scale": "slaney", **asdict(self.settings)}
+
+
+@dataclass(frozen=True)
+class WaveformSettings:
+    sample_rate: int = 16_000
+    clip_seconds: float = 2.0
+    #: Scale each clip to zero mean and unit variance (wav2vec 2.0's ``do_normalize``), so
+    #: recording gain does not decide the class.
+    standardize: bool = True
+
+
+class WaveformFrontEnd(FixedLengthInput):
+    """Waveforms -> the samples themselves, shape (batch, 1, 1, samples): one row, time only."""
+
+    def __init__(self, settings: WaveformSettings | None = None) -> None:
+        self.settings = settings or WaveformSettings()
+        self.sample_rate = self.settings.sample_rate
+        self.clip_samples = round(self.settings.clip_seconds * self.sample_rate)
+        self.grid = InputGrid(seconds_per_frame=1 / self.sample_rate, n_frames=self.clip_samples)
+
+    def __call__(self, waveforms: torch.Tensor) -> torch.Tensor:
+        samples = waveforms.float()
+        if self.settings.standardize:
+            mean = samples.mean(dim=-1, keepdim=True)
+            spread = samples.var(dim=-1, keepdim=True, unbiased=False)
+            samples = (samples - mean) / torch.sqrt(spread + 1e-7)
+        return samples[:, None, None, :]
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "waveform", **asdict(self.settings)}
 
 
 def frontend_features(

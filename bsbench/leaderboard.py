@@ -37,8 +37,32 @@ def metric_direction(metric: str, directions: Mapping[str, bool | None]) -> bool
     return directions.get(metric, directions.get(metric.split(":")[0]))
 
 
-def aggregate(rows: pd.DataFrame, directions: Mapping[str, bool | None], seed: int = 0) -> pd.DataFrame:
-    """Long leaderboard: one row per (dataset, model, method, metric)."""
+#: Columns that say how good the explained model is, from its model card.
+MODEL_COLUMNS = ("model_test_accuracy", "model_test_uar")
+
+
+def model_quality(manifest: Mapping) -> dict[str, dict[str, float]]:
+    """Model name -> test accuracy and UAR from a run manifest's model card (empty when unknown)."""
+    model = manifest.get("model") or {}
+    test = (model.get("card") or {}).get("test")
+    if not test:
+        return {}
+    return {
+        model["name"]: {"model_test_accuracy": test["accuracy"], "model_test_uar": test["unweighted_average_recall"]}
+    }
+
+
+def aggregate(
+    rows: pd.DataFrame,
+    directions: Mapping[str, bool | None],
+    seed: int = 0,
+    quality: Mapping[str, Mapping[str, float]] | None = None,
+) -> pd.DataFrame:
+    """Long leaderboard: one row per (dataset, model, method, metric).
+
+    ``quality`` (see :func:`model_quality`) adds the model's test accuracy and UAR to
+    its rows: an explanation of a bad model explains little.
+    """
     records = []
     method_order = {method: i for i, method in enumerate(dict.fromkeys(rows["method"]))}
     for (dataset, model, method, metric), group in rows.groupby([*GROUP, "metric"], sort=False):
@@ -56,6 +80,7 @@ def aggregate(rows: pd.DataFrame, directions: Mapping[str, bool | None], seed: i
                 "mean": float(values.mean()) if values.size else float("nan"),
                 "ci_low": low,
                 "ci_high": high,
+                **{column: (quality or {}).get(model, {}).get(column, float("nan")) for column in MODEL_COLUMNS},
             }
         )
     board = pd.DataFrame.from_records(records)
@@ -75,7 +100,13 @@ def wide(board: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     table = cells.pivot(index=GROUP, columns="column", values="cell")
     table = table[list(dict.fromkeys(cells["column"]))]
     order = list(dict.fromkeys(zip(*(board[g] for g in GROUP), strict=True)))
-    return table.reindex(order).reset_index().rename_axis(columns=None)
+    table = table.reindex(order).reset_index().rename_axis(columns=None)
+    if all(column in board for column in MODEL_COLUMNS) and board[list(MODEL_COLUMNS)].notna().any().any():
+        per_model = board.groupby("model", sort=False)[list(MODEL_COLUMNS)].first()
+        for position, (column, title) in enumerate(zip(MODEL_COLUMNS, ("model acc", "model UAR"), strict=True)):
+            values = table["model"].map(per_model[column])
+            table.insert(2 + position, title, [f"{value:.{digits}f}" if pd.notna(value) else "?" for value in values])
+    return table
 
 
 def _cell(row: tuple, digits: int) -> str:

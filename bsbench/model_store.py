@@ -8,8 +8,10 @@ declared label order is assumed and said so in the card.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,13 +20,15 @@ import torch
 
 from bsbench import __version__
 from bsbench.cache import cache_dir, content_key, write_atomic, write_json
-from bsbench.errors import CheckpointError
-from bsbench.protocols import LoadedModel, ModelPlugin
-from bsbench.training import train_model
+from bsbench.errors import CheckpointError, UsageError
+from bsbench.protocols import LoadedModel, ModelPlugin, TrainingConfig
+from bsbench.training import ClassificationScores, train_model
 from bsbench.types import Corpus
 
 MODEL_FILE = "model.pt"
 CARD_FILE = "card.json"
+#: Weights, optimiser and generators after the last finished epoch; removed once trained.
+STATE_FILE = "training-state.pt"
 
 
 def load_checkpoint(plugin: ModelPlugin, path: Path, device: torch.device) -> LoadedModel:
@@ -86,33 +90,74 @@ def _first(items: list[str], count: int = 3) -> str:
     return ", ".join(items[:count]) + more
 
 
+def checkpoint_bytes(network: torch.nn.Module) -> bytes:
+    """The network's state dict as a ``torch.save`` file, byte-identical for identical weights.
+
+    Saved through a buffer: saving to a path names the archive's records after the file,
+    and the atomic writer's temporary names would make every file differ.
+    """
+    buffer = io.BytesIO()
+    torch.save({name: tensor.detach().cpu() for name, tensor in network.state_dict().items()}, buffer)
+    return buffer.getvalue()
+
+
+def configure_model(plugin: ModelPlugin, options: Mapping[str, str] | None) -> ModelPlugin:
+    """The plugin with ``--model-option`` settings applied; a plugin without options refuses any."""
+    if not options:
+        return plugin
+    configure = getattr(plugin, "configure", None)
+    if configure is None:
+        raise UsageError(f"--model-option: model {plugin.name} takes no options (got {', '.join(options)})")
+    return configure(dict(options))
+
+
+def model_folder(plugin: ModelPlugin, corpus: Corpus, seed: int, config: TrainingConfig) -> Path:
+    """Cache folder of one training: keyed by dataset, model (and its options), recipe and seed."""
+    key = content_key(
+        {
+            "model": [plugin.name, plugin.version, dict(getattr(plugin, "options", {}) or {})],
+            "dataset": [corpus.name, dict(corpus.parameters), corpus.split_policy],
+            "labels": corpus.labels,
+            "seed": seed,
+            "training": asdict(config),
+            "bsbench": __version__,
+        }
+    )
+    return cache_dir() / "models" / f"{plugin.name}-{corpus.name}-{key}"
+
+
 def trained_model(
     plugin: ModelPlugin,
     corpus: Corpus,
     *,
     seed: int,
     device: torch.device,
-    epochs: int | None = None,
+    config: TrainingConfig | None = None,
     show_progress: bool = True,
+    on_epoch: Callable[[int, ClassificationScores], None] | None = None,
 ) -> LoadedModel:
-    """The cached model trained on ``corpus`` with these settings, training it on first use."""
-    key = content_key(
-        {
-            "model": [plugin.name, plugin.version],
-            "dataset": [corpus.name, dict(corpus.parameters), corpus.split_policy],
-            "labels": corpus.labels,
-            "seed": seed,
-            "epochs": epochs,
-            "training": asdict(plugin.training),
-            "bsbench": __version__,
-        }
-    )
-    folder = cache_dir() / "models" / f"{plugin.name}-{corpus.name}-{key}"
+    """The cached model trained on ``corpus`` with these settings, training it on first use.
+
+    An interrupted training leaves its last finished epoch in the folder and the next
+    call resumes from there.
+    """
+    config = config or plugin.training
+    folder = model_folder(plugin, corpus, seed, config)
     if not (folder / MODEL_FILE).is_file() or not (folder / CARD_FILE).is_file():
-        trained = train_model(plugin, corpus, seed=seed, device=device, epochs=epochs, show_progress=show_progress)
-        state = {name: tensor.detach().cpu() for name, tensor in trained.network.state_dict().items()}
-        write_json(folder / CARD_FILE, trained.card)
-        write_atomic(folder / MODEL_FILE, lambda temp: torch.save(state, temp))
+        trained = train_model(
+            plugin,
+            corpus,
+            seed=seed,
+            device=device,
+            config=config,
+            state_path=folder / STATE_FILE,
+            show_progress=show_progress,
+            on_epoch=on_epoch,
+        )
+        checkpoint = checkpoint_bytes(trained.network)
+        write_json(folder / CARD_FILE, {**trained.card, "checkpoint_sha256": hashlib.sha256(checkpoint).hexdigest()})
+        write_atomic(folder / MODEL_FILE, lambda temp: temp.write_bytes(checkpoint))
+        (folder / STATE_FILE).unlink(missing_ok=True)
     return load_checkpoint(plugin, folder / MODEL_FILE, device)
 
 
@@ -134,7 +179,8 @@ def cached_models() -> list[dict[str, Any]]:
                 "dataset": card.get("dataset"),
                 "classes": len(card.get("labels") or []),
                 "seed": card.get("seed"),
-                "epochs": (card.get("training") or {}).get("epochs"),
+                "epochs": card.get("epochs_run", (card.get("training") or {}).get("epochs")),
+                "seconds_per_epoch": card.get("seconds_per_epoch"),
                 "test_accuracy": test.get("accuracy"),
                 "test_uar": test.get("unweighted_average_recall"),
                 "test_clips": (card.get("split_sizes") or {}).get("test"),

@@ -76,7 +76,8 @@ class TrainingConfig:
     early stopping caught whichever swing came first. Annealing the rate to zero over
     ``epochs`` settles the network, and the final weights are kept: picking the epoch
     with the best recall on two validation speakers chose epoch 7 of 30 in one seed
-    (test accuracy 0.61) where the final weights scored 1.00.
+    (test accuracy 0.61) where the final weights scored 1.00. Early stopping is
+    therefore opt-in (``patience``), for corpora with enough validation speakers.
     """
 
     epochs: int = 30
@@ -84,6 +85,11 @@ class TrainingConfig:
     #: Peak rate of the cosine schedule, reached at the first step.
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
+    #: Stop after this many epochs without a better validation recall and keep the best
+    #: validation epoch; 0 trains every epoch and keeps the final weights.
+    patience: int = 0
+    #: ``none`` or ``specaugment`` (random frequency and time stripes set to silence).
+    augment: str = "none"
 
 
 @runtime_checkable
@@ -104,6 +110,11 @@ class ModelPlugin(Protocol):
     def canonizers(self) -> list[Any]:
         """zennit canonizers that make the architecture LRP-ready (batch norm, residuals)."""
         ...
+
+    # Optional, for models that need settings (``--model-option key=value``):
+    #   def configure(self, options: Mapping[str, str]) -> ModelPlugin
+    # returns a new, configured instance whose ``options`` attribute (a JSON-able dict)
+    # identifies what was configured; it goes into cache keys and model cards.
 
 
 # --- methods --------------------------------------------------------------------------

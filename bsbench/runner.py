@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,8 @@ import torch
 from bsbench.corpus_info import corpus_record
 from bsbench.errors import DataError, UsageError
 from bsbench.labels import select_emotions
-from bsbench.leaderboard import aggregate
-from bsbench.model_store import load_checkpoint, trained_model
+from bsbench.leaderboard import aggregate, model_quality
+from bsbench.model_store import configure_model, load_checkpoint, trained_model
 from bsbench.parameters import build_parameters, split_spec
 from bsbench.progress import progress_bar
 from bsbench.protocols import (
@@ -56,6 +56,8 @@ class RunConfig:
     #: Canonical labels to keep (all when empty).
     emotions: tuple[str, ...] = ()
     model: str = "resnet-small"
+    #: ``--model-option`` settings for models that take them (e.g. hf-audio's source).
+    model_options: Mapping[str, str] = field(default_factory=dict)
     checkpoint: Path | None = None
     methods: tuple[str, ...] = DEFAULT_METHODS
     cues: str = "librosa"
@@ -166,16 +168,17 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
             f"--metric {', '.join(mask_metrics)}: needs ground-truth evidence masks, and dataset {corpus.name} "
             f"has none in its {config.split} split (the synthetic dataset has them)"
         )
-    model_plugin = model_record.plugin
+    model_plugin = configure_model(model_record.plugin, config.model_options)
     if config.checkpoint is not None:
         model = load_checkpoint(model_plugin, config.checkpoint, device)
     else:
+        recipe = replace(model_plugin.training, epochs=config.epochs) if config.epochs else None
         model = trained_model(
             model_plugin,
             corpus,
             seed=config.seed,
             device=device,
-            epochs=config.epochs,
+            config=recipe,
             show_progress=show_progress,
         )
     clips = select_clips(corpus.split(config.split), config.limit)
@@ -261,7 +264,8 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     write_manifest(run_dir, manifest)
     write_results(run_dir, rows)
     frame = rows_frame(rows)
-    return RunResult(run_dir, manifest, frame, aggregate(frame, metric_directions(manifest)))
+    board = aggregate(frame, metric_directions(manifest), quality=model_quality(manifest))
+    return RunResult(run_dir, manifest, frame, board)
 
 
 def metric_directions(manifest: Mapping[str, Any]) -> dict[str, bool | None]:

@@ -3,7 +3,9 @@
 Zero the map below its mean, cut time into non-overlapping windows of 10 frames
 (150 ms on the reference grid), sum the relevance in each, keep the top 5. Unlike the
 reference code, the last window is clipped at the end of the input instead of reaching
-past it, and windows with no positive relevance are never "salient".
+past it, and windows with no positive relevance are never "salient". The window is
+150 ms on every grid, so a waveform model (one frame per sample) gets windows of the
+same duration as a spectrogram model, not 10 samples.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import numpy as np
 
 from bsbench.types import Explanation
 
-WINDOW_FRAMES = 10
+#: 10 frames of the reference grid's 15 ms hop.
+WINDOW_SECONDS = 0.150
 TOP_WINDOWS = 5
 
 
-def salient_windows(explanation: Explanation, window_frames: int = WINDOW_FRAMES, top: int = TOP_WINDOWS) -> np.ndarray:
+def salient_windows(
+    explanation: Explanation, window_seconds: float = WINDOW_SECONDS, top: int = TOP_WINDOWS
+) -> np.ndarray:
     """(start, end) in seconds of the ``top`` most relevant windows, in time order; shape (k, 2)."""
+    window_frames = max(1, round(window_seconds / explanation.grid.seconds_per_frame))
     relevance = explanation.relevance
     thresholded = np.where(relevance > relevance.mean(), relevance, 0.0)
     per_frame = thresholded.sum(axis=0)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 from bsbench.model_store import trained_model
-from bsbench.protocols import DatasetRequest, LoadedModel
+from bsbench.protocols import DatasetRequest, LoadedModel, TrainingConfig
 from bsbench.registry import Registry, load_registry
 from bsbench.types import Corpus
 
@@ -47,6 +48,6 @@ def small_model(registry: Registry, small_corpus: Corpus) -> LoadedModel:
         small_corpus,
         seed=0,
         device=torch.device("cpu"),
-        epochs=2,
+        config=replace(TrainingConfig(), epochs=2),
         show_progress=False,
     )

@@ -1,4 +1,4 @@
-"""Grad-CAM (captum ``LayerGradCam``), upsampled bilinearly to the input grid."""
+"""Grad-CAM (captum ``LayerGradCam``), upsampled to the input grid: bilinearly, or linearly in time for 1-D layers."""
 
 from __future__ import annotations
 
@@ -37,5 +37,10 @@ class GradCamMethod:
     ) -> np.ndarray:
         layer = find_layer(model.network, params.layer or model.plugin.explain_layer, self.name)
         cam = LayerGradCam(model.network, layer).attribute(inputs, target=targets, relu_attributions=params.relu)
-        upsampled = LayerAttribution.interpolate(cam, tuple(inputs.shape[-2:]), interpolate_mode="bilinear")
+        rows, frames = inputs.shape[-2:]
+        if cam.dim() == 3:  # a 1-D convolution (a waveform model): a map over time, the same on every row
+            over_time = LayerAttribution.interpolate(cam, (frames,), interpolate_mode="linear")
+            upsampled = over_time.unsqueeze(-2).expand(-1, -1, rows, -1)
+        else:
+            upsampled = LayerAttribution.interpolate(cam, (rows, frames), interpolate_mode="bilinear")
         return upsampled.sum(dim=1).detach().cpu().numpy().astype(np.float32)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from bsbench.protocols import ScoringBatch
-from bsbench.salient_windows import frames_inside, salient_windows
+from bsbench.salient_windows import WINDOW_SECONDS, frames_inside, salient_windows
 from bsbench.types import CueTracks, Explanation
 
 
@@ -26,7 +26,7 @@ class CueSalienceMetric:
     requires = frozenset({"cues"})
 
     def __init__(self, min_frames: int = 3) -> None:
-        self.settings = {"min_frames": min_frames, "window_frames": 10, "top_windows": 5}
+        self.settings = {"min_frames": min_frames, "window_seconds": WINDOW_SECONDS, "top_windows": 5}
 
     def score(self, batch: ScoringBatch) -> Mapping[str, np.ndarray]:
         assert batch.cue_tracks is not None  # the runner supplies cues to metrics that require them
