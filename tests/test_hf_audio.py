@@ -436,3 +436,21 @@ def test_loading_prints_nothing_and_restores_transformers_logging(tiny_source: P
     assert captured.err == ""
     assert logging.get_verbosity() == verbosity
     assert logging.is_progress_bar_enabled()
+
+
+def test_cli_run_fine_tunes_and_explains_a_local_model(tiny_source: Path, tmp_path: Path) -> None:
+    from tests.test_run_chain import SMALL_OPTIONS, bsbench
+
+    out = tmp_path / "run"
+    done = bsbench(
+        "run", *SMALL_OPTIONS, "--model", "hf-audio", "--model-option", f"source={tiny_source}", "--epochs", "1",
+        "--limit", "2", "-m", "gradcam", "-m", "random", "--metric", "faithfulness-correlation",
+        "--device", "cpu", "-q", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    card = manifest["model"]["card"]
+    assert card["model_options"]["path"] == str(tiny_source.resolve())
+    assert card["frontend"]["kind"] == "waveform" and card["epochs_run"] == 1
+    assert manifest["failures"] == []
+    assert "hf-audio" in done.stdout and "model acc" in done.stdout
