@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -83,6 +85,16 @@ def _registry() -> Registry:
     for problem in registry.problems:
         stderr.print(f"warning: {problem}", markup=False)
     return registry
+
+
+@contextmanager
+def _said_on_interrupt(what_survives: str) -> Iterator[None]:
+    """Ctrl-C ends with one line saying what was kept (typer then exits with 130)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        stderr.print(f"interrupted: {what_survives}", markup=False)
+        raise
 
 
 def _version(value: bool) -> None:
@@ -178,7 +190,8 @@ def run_command(
         epochs=epochs,
         out=out,
     )
-    result = run_benchmark(config, _registry(), show_progress=not quiet)
+    with _said_on_interrupt("a model in training resumes from its last finished epoch when the run is repeated"):
+        result = run_benchmark(config, _registry(), show_progress=not quiet)
     for warning in result.manifest["dataset"]["warnings"]:
         stderr.print(f"warning: dataset {dataset}: {warning}", markup=False)
     if result.manifest["dataset"]["skipped"]:
@@ -249,9 +262,10 @@ def train_command(
     recipe = replace(plugin.training, **{key: value for key, value in overrides.items() if value is not None})
     check_training_config(recipe)
     corpus = _corpus(registry, dataset, data_dir, dataset_option, seed, emotions)
-    loaded = trained_model(
-        plugin, corpus, seed=seed, device=resolve_device(device), config=recipe, show_progress=not quiet
-    )
+    with _said_on_interrupt("the training resumes from its last finished epoch when this command is run again"):
+        loaded = trained_model(
+            plugin, corpus, seed=seed, device=resolve_device(device), config=recipe, show_progress=not quiet
+        )
     stdout.print(f"{model_summary(loaded.card)}\ncheckpoint: {loaded.card['checkpoint']}", markup=False)
 
 

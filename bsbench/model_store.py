@@ -54,7 +54,8 @@ def load_checkpoint(plugin: ModelPlugin, path: Path, device: torch.device) -> Lo
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"checkpoint {path}: expected a state dict of tensors, got {type(state).__name__}")
     network = plugin.build(len(labels))
-    _check_keys(path, plugin, network.state_dict(), state)
+    label_source = f"its model card {card_path}" if card else f"{plugin.name}'s default checkpoint label order"
+    _check_keys(path, plugin, network.state_dict(), state, f"{len(labels)} classes from {label_source}")
     network.load_state_dict(state)
     card = {
         "model": plugin.name,
@@ -63,10 +64,13 @@ def load_checkpoint(plugin: ModelPlugin, path: Path, device: torch.device) -> Lo
         "labels": list(labels),
         "label_source": "model card" if card else f"{plugin.name} default checkpoint label order",
     }
+    card.setdefault("frontend", plugin.frontend().describe())
     return LoadedModel(plugin, network.to(device).eval(), plugin.frontend(), labels, device, card)
 
 
-def _check_keys(path: Path, plugin: ModelPlugin, expected: Mapping[str, torch.Tensor], found: Mapping) -> None:
+def _check_keys(
+    path: Path, plugin: ModelPlugin, expected: Mapping[str, torch.Tensor], found: Mapping, classes: str
+) -> None:
     missing = sorted(set(expected) - set(found))
     unexpected = sorted(set(found) - set(expected))
     problems = []
@@ -75,12 +79,12 @@ def _check_keys(path: Path, plugin: ModelPlugin, expected: Mapping[str, torch.Te
     if unexpected:
         problems.append(f"unexpected keys {_first(unexpected)}")
     shapes = [
-        f"{key} {tuple(found[key].shape)} != {tuple(tensor.shape)}"
+        f"{key} is {tuple(found[key].shape)}, expected {tuple(tensor.shape)}"
         for key, tensor in expected.items()
         if key in found and found[key].shape != tensor.shape
     ]
     if shapes:
-        problems.append(f"shape mismatch {_first(shapes)}")
+        problems.append(f"shape mismatch {_first(shapes)} (model built for {classes})")
     if problems:
         raise CheckpointError(f"checkpoint {path}: does not fit model {plugin.name}: {'; '.join(problems)}")
 

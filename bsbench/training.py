@@ -194,6 +194,8 @@ def train_model(
         "seed": seed,
         "training": asdict(config),
         "device": str(device),
+        # CPU results are bit-identical per seed at a fixed thread count; other counts round differently
+        "cpu_threads": torch.get_num_threads(),
         "mixed_precision": str(precision).removeprefix("torch.") if precision else None,
         "epochs_run": progress_state.epochs_done,
         "kept_epoch": progress_state.best_epoch if config.patience else progress_state.epochs_done,

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -186,3 +191,30 @@ def test_cli_train_refuses_bad_options_in_one_line(args, message):
     done = bsbench("train", *args)
     assert done.returncode != 0
     assert done.stderr.strip() == f"error: {message}"
+
+
+def test_ctrl_c_keeps_the_last_epoch_and_the_same_command_resumes(tmp_path):
+    from tests.test_run_chain import SMALL_OPTIONS
+
+    environment = {**os.environ, "BSBENCH_CACHE": str(tmp_path)}
+    command = [sys.executable, "-m", "bsbench", "train", *SMALL_OPTIONS, "--epochs", "20", "-q"]
+    # a shell's background job inherits an ignored SIGINT; the child gets the default back, as at a terminal
+    process = subprocess.Popen(
+        command,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(f"models/*/{STATE_FILE}")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert error.strip().splitlines()[-1].startswith("interrupted: the training resumes from its last finished epoch")
+    resumed = subprocess.run(command, env=environment, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    card = json.loads(next(tmp_path.glob("models/*/card.json")).read_text())
+    assert 1 <= card["resumed_at_epoch"] < 20 and card["epochs_run"] == 20
