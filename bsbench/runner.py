@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from bsbench.corpus_info import corpus_record
+from bsbench.cue_cache import cached_tracks
 from bsbench.errors import DataError, UsageError
 from bsbench.labels import select_emotions
 from bsbench.leaderboard import aggregate, model_quality
@@ -291,7 +292,7 @@ def _extract_cues(
     tracks: dict[str, CueTracks] = {}
     for clip in clips:
         try:
-            tracks[clip.clip_id] = extractor.extract(clip)
+            tracks[clip.clip_id] = cached_tracks(extractor, clip)
         except Exception as error:  # a bad clip is skipped and recorded, the run goes on
             failures.append({"stage": f"cues {extractor.name}", "clip_id": clip.clip_id, "error": _describe(error)})
             tracks[clip.clip_id] = _empty_tracks(clip, extractor)

@@ -11,6 +11,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+from bsbench_plugins.cues.librosa_cues import LibrosaCues
 
 from bsbench import hookimpl
 from bsbench.registry import load_registry
@@ -60,15 +61,10 @@ def test_run_writes_manifest_and_long_rows(finished_run):
     assert manifest["failures"] == []
     rows = pd.read_parquet(finished_run / "results.parquet")
     assert list(rows.columns) == list(RESULT_COLUMNS)
-    # 3 methods x 7 clips x (2 faithfulness + 4 cue columns)
-    assert len(rows) == 3 * 7 * 6
-    assert set(rows.metric) == {
-        "faithfulness-correlation",
-        "pixel-flipping",
-        "cue-salience:loudness",
-        "cue-salience:pitch_level",
-        "cue-salience:pitch_variability",
-        "cue-salience:shrillness",
+    # 3 methods x 7 clips x (2 faithfulness + 8 librosa cue columns)
+    assert len(rows) == 3 * 7 * 10
+    assert set(rows.metric) == {"faithfulness-correlation", "pixel-flipping"} | {
+        f"cue-salience:{cue}" for cue in LibrosaCues.cues
     }
     assert set(rows[rows.metric.str.startswith("cue")].cues) == {"librosa"}
     assert set(rows[~rows.metric.str.startswith("cue")].cues) == {""}
@@ -81,7 +77,7 @@ def test_leaderboard_reprints_from_files(finished_run):
     assert done.returncode == 0, done.stderr
     board = pd.DataFrame(json.loads(done.stdout))
     assert set(board.method) == {"crp", "random", "occlusion:stride=16x20,window=16x20"}
-    assert len(board) == 3 * 6 and (board.n[board.metric == "pixel-flipping"] == 7).all()
+    assert len(board) == 3 * 10 and (board.n[board.metric == "pixel-flipping"] == 7).all()
     rows = pd.read_parquet(finished_run / "results.parquet")
     crp_fc = rows[(rows.method == "crp") & (rows.metric == "faithfulness-correlation")].value.mean()
     assert board[(board.method == "crp") & (board.metric == "faithfulness-correlation")][
