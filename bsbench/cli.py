@@ -20,11 +20,14 @@ import typer
 from rich.console import Console
 
 from bsbench import __version__
+from bsbench.audio_io import AudioFileError, read_audio
 from bsbench.augmentation import AUGMENTATIONS
 from bsbench.corpus_export import export_clips
 from bsbench.corpus_info import corpus_summary, counts
 from bsbench.cue_accuracy import cue_accuracy
-from bsbench.errors import BsbenchError, UsageError
+from bsbench.cue_report import cue_summary, plot_tracks, profile_table
+from bsbench.cue_vocabulary import ANALYSIS_RATE
+from bsbench.errors import BsbenchError, DataError, UsageError
 from bsbench.leaderboard import FORMATS, aggregate, model_quality, render, render_table
 from bsbench.model_store import cached_models, configure_model, trained_model
 from bsbench.parameters import parse_key_values
@@ -42,7 +45,7 @@ from bsbench.runner import (
 )
 from bsbench.store import read_run
 from bsbench.training import check_training_config
-from bsbench.types import SPLITS, Corpus
+from bsbench.types import SPLITS, Clip, Corpus
 
 app = typer.Typer(
     name="bsbench",
@@ -284,6 +287,75 @@ def models_command(
     from tabulate import tabulate
 
     stdout.print(tabulate(rows, headers="keys", tablefmt="simple", floatfmt=".3f"), markup=False)
+
+
+@app.command("cues")
+def cues_command(
+    audio: Annotated[Path, typer.Argument(help="An audio file (wav, flac, ogg ...); any rate, mixed down to mono.")],
+    extractor: Annotated[str, typer.Option(help="Cue extractor (see `bsbench plugins --kind cues`).")] = "librosa",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON records.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Also draw every cue track over time into this PNG.")] = None,
+) -> None:
+    """Summarise one clip's acoustic cues: unit, defined frames, mean, SD and range per cue."""
+    plugin = _registry().get("cues", extractor)
+    if not audio.is_file():
+        raise DataError(f"{audio}: no such file")
+    try:
+        samples, facts = read_audio(audio, ANALYSIS_RATE)
+    except AudioFileError as error:
+        raise DataError(f"{audio}: {error}") from None
+    clip = Clip(audio.stem, samples, ANALYSIS_RATE, "unknown", "unknown", "test", source=str(audio))
+    tracks = plugin.extract(clip)
+    summary = cue_summary(tracks)
+    if plot is not None:
+        plot_tracks(tracks, plot)
+    if as_json:
+        stdout.print(render_table(summary, "json"), markup=False)
+        return
+    voiced = float(tracks.voiced.mean()) if tracks.n_frames else 0.0
+    stdout.print(
+        f"{audio}: {facts.seconds:.2f} s at {facts.sample_rate} Hz, {tracks.n_frames} frames of "
+        f"{1000 * tracks.seconds_per_frame:.0f} ms, {voiced:.0%} voiced ({plugin.name})",
+        markup=False,
+    )
+    stdout.print(render_table(summary, "table"), markup=False)
+    if plot is not None:
+        stdout.print(f"tracks drawn in {plot}", markup=False)
+
+
+profiles_app = typer.Typer(
+    help="Expert cue profiles: the direction voice research expects for each cue and emotion, with citations.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(profiles_app, name="profiles")
+
+
+@profiles_app.command("list")
+def profiles_list_command() -> None:
+    """Every installed profile with its description."""
+    records = [record.as_dict() for record in _registry().records("profile")]
+    from tabulate import tabulate
+
+    stdout.print(tabulate(records, headers="keys", tablefmt="simple"), markup=False)
+
+
+@profiles_app.command("show")
+def profiles_show_command(
+    name: Annotated[str, typer.Argument(help="Profile name (see `bsbench profiles list`).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+) -> None:
+    """One profile: expected direction vs. neutral per emotion and cue, the sources of each cell, citations."""
+    profile = _registry().get("profile", name)
+    table = profile_table(profile)
+    if fmt in ("json", "csv"):
+        stdout.print(render_table(table, fmt), markup=False)
+        return
+    stdout.print(f"{profile.name} {profile.version}: {profile.description}\n", markup=False)
+    stdout.print(render_table(table, fmt), markup=False)
+    stdout.print("\nsources:", markup=False)
+    for key, citation in profile.citations.items():
+        stdout.print(f"  {key}: {citation}", markup=False)
 
 
 data_app = typer.Typer(

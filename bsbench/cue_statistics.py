@@ -17,10 +17,16 @@ def local_spread(track: np.ndarray, width: int = VARIABILITY_FRAMES) -> np.ndarr
     """SD of the finite values in a centred window of ``width`` frames (NaN where < 3 values or the frame is NaN)."""
     finite = np.isfinite(track)
     values = np.where(finite, track, 0.0)
-    kernel = np.ones(2 * (width // 2) + 1)
-    count = np.convolve(finite.astype(float), kernel, "same")
-    total = np.convolve(values, kernel, "same")
-    squares = np.convolve(values**2, kernel, "same")
+    half = width // 2
+    kernel = np.ones(2 * half + 1)
+
+    def window_sums(series: np.ndarray) -> np.ndarray:
+        # zero padding and a "valid" convolution keep the input's length even when it is shorter than the window
+        return np.convolve(np.pad(series, half), kernel, "valid")
+
+    count = window_sums(finite.astype(float))
+    total = window_sums(values)
+    squares = window_sums(values**2)
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = squares / count - (total / count) ** 2
     spread = np.sqrt(np.clip(variance, 0.0, None))

@@ -273,6 +273,6 @@ def test_emotion_tables_are_registered_as_profiles(registry):
     assert answer_key.cells["sad"]["loudness"].direction == -1
     assert answer_key.cells["angry"]["shrillness"].sources == ("JL", "S03")
     assert "neutral" not in answer_key.cells
-    consensus = profiles["vocal-emotion-consensus"]
+    consensus = profiles["consensus"]
     assert consensus.cells["fear"]["pitch_variability"].direction is None
     assert consensus.cells["disgust"]["speech_rate"].sources == ("MA",)
