@@ -1,6 +1,8 @@
 """Built-in acoustic cue extractors."""
 
+from bsbench_plugins.cues.egemaps_cues import EgemapsCues
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
+from bsbench_plugins.cues.praat_cues import PraatCues
 
 from bsbench.hookspecs import hookimpl
 
@@ -8,3 +10,5 @@ from bsbench.hookspecs import hookimpl
 @hookimpl
 def bsbench_register_cues(register):
     register(LibrosaCues())
+    register(PraatCues())
+    register(EgemapsCues())
