@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from bsbench.errors import DataError
 from bsbench.protocols import CueExtractorPlugin
@@ -112,3 +113,30 @@ def _cue_row(cue: str, pairs: list[tuple[CueTracks, CueTracks]]) -> dict[str, ob
         "within_clip": within,
         "between_clip_spearman": between,
     }
+
+
+def cue_agreement(
+    first: Sequence[CueTracks], second: Sequence[CueTracks], cue: str, other: str | None = None
+) -> tuple[float, float, int]:
+    """How two extractors agree on a cue: (pooled r, median per-clip r, frames compared).
+
+    Frames are those where both define the cue (voiced in both for voiced-only cues).
+    Pearson r for the same cue; Spearman for two different cues (loudness against
+    intensity in dB, one a power law of the other). Clips with fewer than 10 shared
+    frames or a constant track are left out.
+    """
+    other = other or cue
+    pooled_a, pooled_b, per_clip = [], [], []
+    for a, b in zip(first, second, strict=True):
+        n = min(a.n_frames, b.n_frames)
+        both = a.valid_frames(cue)[:n] & b.valid_frames(other)[:n]
+        x, y = a.tracks[cue][:n][both], b.tracks[other][:n][both]
+        if x.size >= 10 and x.std() > 0 and y.std() > 0:
+            per_clip.append(stats.spearmanr(x, y)[0] if other != cue else np.corrcoef(x, y)[0, 1])
+            pooled_a.append(x)
+            pooled_b.append(y)
+    if not pooled_a:
+        return float("nan"), float("nan"), 0
+    x, y = np.concatenate(pooled_a), np.concatenate(pooled_b)
+    pooled = stats.spearmanr(x, y)[0] if other != cue else np.corrcoef(x, y)[0, 1]
+    return float(pooled), float(np.median(per_clip)), int(x.size)

@@ -44,7 +44,7 @@ CUE_VOCABULARY: dict[str, CueDefinition] = {
     "shrillness": CueDefinition("dB/kHz (spectral slope 500-1500 Hz)", False, "flatter = more high-frequency energy"),
     "alpha_ratio": CueDefinition("dB", False, "energy 1-5 kHz over 50 Hz-1 kHz"),
     "hammarberg_index": CueDefinition("dB", False, "strongest peak 0-2 kHz over strongest peak 2-5 kHz"),
-    "spectral_flux": CueDefinition("a.u.", False, "frame-to-frame change of the normalised spectrum"),
+    "spectral_flux": CueDefinition("a.u.", False, "frame-to-frame change of the magnitude spectrum (L2)"),
     "speech_rate": CueDefinition("syllable nuclei per second", False, "local articulation rate"),
     "f1": CueDefinition("Hz", True, "first formant frequency"),
     "f2": CueDefinition("Hz", True, "second formant frequency"),
