@@ -72,6 +72,8 @@ class LibrosaCues:
     def extract(self, clip: Clip) -> CueTracks:
         samples = analysis_samples(clip)
         n_frames = frame_count(samples.shape[0])
+        # a clip shorter than one analysis frame is padded with silence; the tracks keep the clip's frames
+        samples = np.pad(samples, (0, max(0, FRAME - samples.shape[0])))
         f0, voiced, _ = librosa.pyin(
             samples,
             fmin=F0_RANGE_HZ[0],
