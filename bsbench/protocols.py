@@ -122,6 +122,23 @@ class ModelPlugin(Protocol):
 COST_CLASSES = ("baseline", "gradient", "propagation", "perturbation")
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """What ``explain`` may return instead of a bare array: the maps plus findings per clip.
+
+    ``details`` holds one JSON-able mapping per clip (CRP's most relevant concepts, for
+    instance); the runner keeps them with the explanation and in the run's files.
+    """
+
+    relevance: np.ndarray
+    details: tuple[Mapping[str, Any], ...] = ()
+
+
+def as_attribution(output: np.ndarray | Attribution) -> Attribution:
+    """A method's output as an :class:`Attribution`, whichever of the two forms it returned."""
+    return output if isinstance(output, Attribution) else Attribution(np.asarray(output))
+
+
 @runtime_checkable
 class MethodPlugin(Protocol):
     name: str
@@ -134,9 +151,16 @@ class MethodPlugin(Protocol):
 
     def explain(
         self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: Any, seed: int
-    ) -> np.ndarray:
-        """Relevance for each input and target class, shaped like ``inputs`` minus the channel axis."""
+    ) -> np.ndarray | Attribution:
+        """Relevance for each input and target class, shaped like ``inputs`` minus the channel axis.
+
+        Deterministic for a given ``seed``; must leave ``model`` and ``inputs`` unchanged.
+        """
         ...
+
+    # Optional, recorded in manifests so a run's cost is known before it starts:
+    #   def model_passes(self, params, grid: InputGrid) -> int
+    # forward (or forward + backward) passes of the network per clip.
 
 
 # --- cue extractors -------------------------------------------------------------------

@@ -38,9 +38,18 @@ from bsbench.protocols import (
     MethodPlugin,
     MetricPlugin,
     ScoringBatch,
+    as_attribution,
 )
 from bsbench.registry import Registry
-from bsbench.store import environment, package_versions, rows_frame, write_manifest, write_results
+from bsbench.salient_windows import salient_windows
+from bsbench.store import (
+    environment,
+    package_versions,
+    rows_frame,
+    write_explanations,
+    write_manifest,
+    write_results,
+)
 from bsbench.types import SPLITS, Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
 
 DEFAULT_METHODS = ("crp", "gradcam", "random")
@@ -211,6 +220,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                 **registry.record("method", p.plugin.name).as_dict(),
                 "label": p.label,
                 "cost": p.plugin.cost,
+                "model_passes_per_clip": model_passes(p, model.frontend.grid),
                 "parameters": asdict(p.params),
             }
             for p in methods
@@ -232,6 +242,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     write_manifest(run_dir, manifest)
 
     rows: list[ResultRow] = []
+    records: list[dict[str, Any]] = []
     masks = evidence_masks(clips, model.frontend.grid) if mask_metrics else None
     with progress_bar(show_progress) as progress:
         inputs, predictions = _predict(model, clips, config.batch_size)
@@ -246,6 +257,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                 batch_seed = config.seed * 1_000_003 + start
                 explanations = _explain(model, planned, label, batch_clips, batch_inputs, targets, batch_seed, failures)
                 if explanations is not None:
+                    records.extend(explanation_record(e, model.labels) for e in explanations)
                     tracks = None if cue_tracks is None else tuple(cue_tracks[c.clip_id] for c in batch_clips)
                     batch = ScoringBatch(
                         model,
@@ -261,12 +273,30 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                         rows.extend(_score(metric, batch, label, run_id, corpus.name, config, model, failures))
                 progress.update(task, advance=len(batch_clips))
             write_results(run_dir, rows)
+            write_explanations(run_dir, records)
     manifest["seconds"] = round(time.perf_counter() - started, 1)
     write_manifest(run_dir, manifest)
     write_results(run_dir, rows)
     frame = rows_frame(rows)
     board = aggregate(frame, metric_directions(manifest), quality=model_quality(manifest))
     return RunResult(run_dir, manifest, frame, board)
+
+
+def model_passes(planned: PlannedMethod, grid: InputGrid) -> int | None:
+    """The method's declared passes per clip, or None when it declares none."""
+    counter = getattr(planned.plugin, "model_passes", None)
+    return None if counter is None else int(counter(planned.params, grid))
+
+
+def explanation_record(explanation: Explanation, labels: Sequence[str]) -> dict[str, Any]:
+    """What ``explanations.jsonl`` keeps of one explanation: target, salient windows (s), the method's findings."""
+    return {
+        "clip_id": explanation.clip_id,
+        "method": explanation.method,
+        "target": labels[explanation.target],
+        "salient_windows": salient_windows(explanation).round(4).tolist(),
+        "details": dict(explanation.details),
+    }
 
 
 def metric_directions(manifest: Mapping[str, Any]) -> dict[str, bool | None]:
@@ -324,7 +354,8 @@ def _explain(
 ) -> tuple[Explanation, ...] | None:
     torch.manual_seed(seed)
     try:
-        relevance = planned.plugin.explain(model, inputs, targets, planned.params, seed)
+        output = as_attribution(planned.plugin.explain(model, inputs, targets, planned.params, seed))
+        relevance, details = output.relevance, output.details
         return tuple(
             Explanation(
                 clip.clip_id,
@@ -333,8 +364,9 @@ def _explain(
                 label,
                 int(t),
                 asdict(planned.params),
+                dict(found),
             )
-            for clip, r, t in zip(clips, relevance, targets.tolist(), strict=True)
+            for clip, r, t, found in zip(clips, relevance, targets.tolist(), details or [{}] * len(clips), strict=True)
         )
     except UsageError:
         raise

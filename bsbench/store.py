@@ -1,7 +1,9 @@
-"""A run directory on disk: ``manifest.json`` plus per-sample ``results.parquet``.
+"""A run directory on disk: ``manifest.json``, per-sample ``results.parquet`` and ``explanations.jsonl``.
 
-Every table bsbench prints is recomputed from these two files, so a run can be
-re-scored, compared or published without re-running anything.
+Every table bsbench prints is recomputed from the first two, so a run can be
+re-scored, compared or published without re-running anything. The third keeps what
+each explanation said in the paper's terms: its target, its salient time windows in
+seconds and the method's own findings (CRP's top concepts, for instance).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bsbench.types import RESULT_COLUMNS, ResultRow
 
 MANIFEST = "manifest.json"
 RESULTS = "results.parquet"
+EXPLANATIONS = "explanations.jsonl"
 
 #: Distributions whose versions change numbers; recorded in every manifest.
 TRACKED_PACKAGES = (
@@ -63,6 +66,23 @@ def rows_frame(rows: Iterable[ResultRow]) -> pd.DataFrame:
 def write_results(run_dir: Path, rows: Iterable[ResultRow]) -> None:
     frame = rows_frame(rows)
     write_atomic(run_dir / RESULTS, lambda temp: frame.to_parquet(temp, index=False))
+
+
+def write_explanations(run_dir: Path, records: Iterable[dict[str, Any]]) -> None:
+    """One JSON object per line, per explained clip and method."""
+    lines = "".join(json.dumps(record, sort_keys=True) + "\n" for record in records)
+    write_atomic(run_dir / EXPLANATIONS, lambda temp: temp.write_text(lines))
+
+
+def read_explanations(run_dir: Path) -> list[dict[str, Any]]:
+    """The records of ``write_explanations``; an empty list for a run written before they existed."""
+    path = Path(run_dir) / EXPLANATIONS
+    if not path.is_file():
+        return []
+    try:
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except json.JSONDecodeError as error:
+        raise ResultsError(f"{path}: not valid JSON lines ({error})") from None
 
 
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:

@@ -101,6 +101,8 @@ class Explanation:
     method: str
     target: int
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    #: What the method found besides the map (e.g. CRP's most relevant concepts), JSON-able.
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.relevance.shape != self.grid.shape:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from bsbench_plugins.methods.occlusion import OcclusionParameters
+from bsbench_plugins.methods.occlusion.plugin import OcclusionParameters
 
 from bsbench.errors import UsageError
 from bsbench.leaderboard import aggregate, bootstrap_interval, model_quality, render, wide

@@ -13,7 +13,7 @@ from bsbench_plugins.metrics.quantus_faithfulness import (
     features_per_step,
 )
 
-from bsbench.protocols import ScoringBatch
+from bsbench.protocols import ScoringBatch, as_attribution
 from bsbench.salient_windows import frames_inside, salient_windows
 from bsbench.types import CueTracks, Explanation, InputGrid
 
@@ -28,7 +28,7 @@ def scoring(small_model, small_corpus, registry):
 
     def batch_for(method_name: str) -> ScoringBatch:
         method = registry.get("method", method_name)
-        relevance = method.explain(small_model, inputs, targets, method.parameters(), 0)
+        relevance = as_attribution(method.explain(small_model, inputs, targets, method.parameters(), 0)).relevance
         explanations = tuple(
             Explanation(c.clip_id, r, GRID, method_name, int(t))
             for c, r, t in zip(clips, relevance, targets, strict=True)

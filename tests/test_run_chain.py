@@ -119,7 +119,7 @@ def test_rerun_is_deterministic(finished_run, tmp_path):
         (
             ["run", "--method", "crpp"],
             2,
-            "error: unknown method 'crpp'; valid names: crp, gradcam, occlusion, random",
+            "error: unknown method 'crpp'; valid names: constant, crp, deeplift, feature-ablation, gradcam, ",
         ),
         (
             ["run", "--dataset", "tesss"],

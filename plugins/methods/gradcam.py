@@ -10,6 +10,7 @@ from bsbench_plugins.methods.layers import find_layer
 from captum.attr import LayerAttribution, LayerGradCam
 
 from bsbench.protocols import LoadedModel
+from bsbench.types import InputGrid
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class GradCamMethod:
     version = "0.1.0"
     cost = "gradient"
     parameters = GradCamParameters
+
+    def model_passes(self, params: GradCamParameters, grid: InputGrid) -> int:
+        return 1
 
     def explain(
         self,

@@ -1,4 +1,9 @@
-"""The floor every method must clear: relevance drawn at random, seeded."""
+"""The floors every method must clear: relevance drawn at random (seeded), and a constant map.
+
+``random`` is the chance level of every metric. ``constant`` gives every cell the same
+relevance: it carries no information at all, so metrics must score it as such (a
+correlation is undefined for it, a ranking metric is at chance).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import numpy as np
 import torch
 
 from bsbench.protocols import LoadedModel
+from bsbench.types import InputGrid
 
 
 @dataclass(frozen=True)
@@ -22,13 +28,32 @@ class RandomMethod:
     cost = "baseline"
     parameters = RandomParameters
 
+    def model_passes(self, params: RandomParameters, grid: InputGrid) -> int:
+        return 0
+
     def explain(
-        self,
-        model: LoadedModel,
-        inputs: torch.Tensor,
-        targets: torch.Tensor,
-        params: RandomParameters,
-        seed: int,
+        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: RandomParameters, seed: int
     ) -> np.ndarray:
         rng = np.random.default_rng(seed)
         return rng.random((inputs.shape[0], *inputs.shape[2:]), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class ConstantParameters:
+    value: float = 1.0
+
+
+class ConstantMethod:
+    name = "constant"
+    description = "The same relevance in every cell: an explanation that says nothing."
+    version = "0.1.0"
+    cost = "baseline"
+    parameters = ConstantParameters
+
+    def model_passes(self, params: ConstantParameters, grid: InputGrid) -> int:
+        return 0
+
+    def explain(
+        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: ConstantParameters, seed: int
+    ) -> np.ndarray:
+        return np.full((inputs.shape[0], *inputs.shape[2:]), params.value, dtype=np.float32)

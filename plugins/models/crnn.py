@@ -29,6 +29,21 @@ class AttentionPooling(nn.Module):
         return (weights * frames).sum(dim=1)
 
 
+class ExplainableGRU(nn.GRU):
+    """A GRU whose input gradient exists in eval mode on CUDA too.
+
+    cuDNN computes a GRU's input gradient only in training mode, and explaining needs
+    it in eval mode, so cuDNN is switched off for exactly that case. Keeping the switch
+    inside the layer leaves the network's own forward free of branches on tensor
+    state, so torch.fx can trace it (incremental occlusion reads the traced graph).
+    """
+
+    def forward(self, frames: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        explaining = frames.is_cuda and torch.is_grad_enabled() and not self.training
+        with torch.backends.cudnn.flags(enabled=not explaining):
+            return super().forward(frames, state)
+
+
 class CRNN(nn.Module):
     def __init__(self, n_classes: int, n_mels: int = 128, hidden: int = 64) -> None:
         super().__init__()
@@ -42,22 +57,20 @@ class CRNN(nn.Module):
         self.conv3 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
         self.bn3 = nn.BatchNorm2d(64)
         self.pool3 = nn.MaxPool2d((4, 1))
-        self.relu = nn.ReLU()
+        # one activation module per use: DeepLift and guided backprop hook each use separately
+        self.relu1, self.relu2, self.relu3, self.relu4 = (nn.ReLU() for _ in range(4))
         self.project = nn.Linear(64 * (n_mels // 16), 2 * hidden)
-        self.gru = nn.GRU(2 * hidden, hidden, batch_first=True, bidirectional=True)
+        self.gru = ExplainableGRU(2 * hidden, hidden, batch_first=True, bidirectional=True)
         self.attention = AttentionPooling(2 * hidden)
         self.dropout = nn.Dropout(0.3)
         self.fc = nn.Linear(2 * hidden, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.pool1(self.relu(self.bn1(self.conv1(x))))
-        x = self.pool2(self.relu(self.bn2(self.conv2(x))))
-        x = self.pool3(self.relu(self.bn3(self.conv3(x))))
-        frames = self.relu(self.project(x.flatten(1, 2).transpose(1, 2)))  # (batch, time, features)
-        # cuDNN computes a GRU's input gradient only in training mode; explaining needs it in eval
-        explaining = frames.is_cuda and torch.is_grad_enabled() and not self.training
-        with torch.backends.cudnn.flags(enabled=not explaining):
-            sequence, _ = self.gru(frames)
+        x = self.pool1(self.relu1(self.bn1(self.conv1(x))))
+        x = self.pool2(self.relu2(self.bn2(self.conv2(x))))
+        x = self.pool3(self.relu3(self.bn3(self.conv3(x))))
+        frames = self.relu4(self.project(x.flatten(1, 2).transpose(1, 2)))  # (batch, time, features)
+        sequence = self.gru(frames)[0]
         return self.fc(self.dropout(self.attention(sequence)))
 
 

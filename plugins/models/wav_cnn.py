@@ -32,16 +32,17 @@ class WavCNN(nn.Module):
         self.conv4 = nn.Conv1d(2 * width, 2 * width, 3, padding=1, bias=False)
         self.bn4 = nn.BatchNorm1d(2 * width)
         self.pool4 = nn.MaxPool1d(4)
-        self.relu = nn.ReLU()
+        # one activation module per use: DeepLift and guided backprop hook each use separately
+        self.relu1, self.relu2, self.relu3, self.relu4 = (nn.ReLU() for _ in range(4))
         self.dropout = nn.Dropout(0.3)
         self.fc = nn.Linear(4 * width, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.flatten(1, 2)  # (batch, 1, 1, samples) -> (batch, 1, samples)
-        x = self.pool1(self.relu(self.bn1(self.conv1(x))))
-        x = self.pool2(self.relu(self.bn2(self.conv2(x))))
-        x = self.pool3(self.relu(self.bn3(self.conv3(x))))
-        x = self.pool4(self.relu(self.bn4(self.conv4(x))))
+        x = self.pool1(self.relu1(self.bn1(self.conv1(x))))
+        x = self.pool2(self.relu2(self.bn2(self.conv2(x))))
+        x = self.pool3(self.relu3(self.bn3(self.conv3(x))))
+        x = self.pool4(self.relu4(self.bn4(self.conv4(x))))
         pooled = torch.cat([x.mean(dim=-1), x.amax(dim=-1)], dim=1)
         return self.fc(self.dropout(pooled))
 
