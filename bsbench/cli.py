@@ -29,6 +29,7 @@ from bsbench.cue_report import cue_summary, plot_tracks, profile_table
 from bsbench.cue_vocabulary import ANALYSIS_RATE
 from bsbench.errors import BsbenchError, DataError, UsageError
 from bsbench.leaderboard import FORMATS, aggregate, model_quality, render, render_table
+from bsbench.method_catalogue import method_catalogue
 from bsbench.model_store import cached_models, configure_model, trained_model
 from bsbench.parameters import parse_key_values
 from bsbench.progress import progress_bar
@@ -133,6 +134,25 @@ def plugins_command(
     from tabulate import tabulate
 
     stdout.print(tabulate(records, headers="keys", tablefmt="simple"), markup=False)
+
+
+@app.command("methods")
+def methods_command(
+    model: Annotated[str, typer.Option(help="Model whose input grid prices the passes.")] = "resnet-small",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the rows.")] = False,
+) -> None:
+    """List saliency methods with their cost: model passes per clip and every parameter with its default.
+
+    Parameters are given after the name on `run`: `-m occlusion:window=1x10,stride=1x3`.
+    """
+    rows = method_catalogue(_registry(), model)
+    if as_json:
+        stdout.print(json.dumps(rows, indent=2), markup=False)
+        return
+    from tabulate import tabulate
+
+    shown = [{key: value for key, value in row.items() if key != "description"} for row in rows]
+    stdout.print(tabulate(shown, headers="keys", tablefmt="simple"), markup=False)
 
 
 @app.command("run")

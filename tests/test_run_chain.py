@@ -72,6 +72,36 @@ def test_run_writes_manifest_and_long_rows(finished_run):
     assert (rows.correct == (rows.label == rows.prediction)).all()
 
 
+def test_explanations_keep_targets_salient_windows_and_concepts(finished_run):
+    manifest = json.loads((finished_run / "manifest.json").read_text())
+    # model passes per clip: crp one, random none, occlusion one clean pass + 8 x 7 windows of 16 x 20
+    assert [m["model_passes_per_clip"] for m in manifest["methods"]] == [1, 0, 1 + 8 * 7]
+    records = [json.loads(line) for line in (finished_run / "explanations.jsonl").read_text().splitlines()]
+    assert len(records) == 3 * 7
+    labels = set(manifest["model"]["card"]["labels"])
+    for record in records:
+        assert record["target"] in labels
+        windows = record["salient_windows"]
+        # at most five; fewer when fewer windows hold positive relevance (an occlusion map may hold none)
+        assert len(windows) <= 5 and all(0 <= start < end <= 2.01 for start, end in windows)
+        assert len(windows) == 5 or record["method"] != "random"
+        assert all(end - start == pytest.approx(0.15, abs=0.016) for start, end in windows)
+    crp = [r for r in records if r["method"] == "crp"]
+    assert all(len(r["details"]["top_concepts"]) == 5 and r["details"]["concept_layer"] == "layer2" for r in crp)
+    assert all(r["details"] == {} for r in records if r["method"] != "crp")
+
+
+def test_methods_lists_cost_and_parameters():
+    done = bsbench("methods", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert rows["occlusion"]["passes_per_clip"] == 1 + 128 * 43
+    assert rows["occlusion"]["parameters"] == "window=1x10,stride=1x3,baseline=floor,batch=192"
+    assert rows["integrated-gradients"]["cost"] == "gradient" and rows["random"]["passes_per_clip"] == 0
+    waveform = {row["name"]: row for row in json.loads(bsbench("methods", "--model", "wav-cnn", "--json").stdout)}
+    assert waveform["occlusion"]["passes_per_clip"] == 1 + 45
+
+
 def test_leaderboard_reprints_from_files(finished_run):
     done = bsbench("leaderboard", str(finished_run), "--format", "json")
     assert done.returncode == 0, done.stderr

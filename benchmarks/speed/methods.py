@@ -1,7 +1,9 @@
 """Cost of each saliency method per clip on the same inputs, as ratios to crp (one run, one machine).
 
-Usage: python benchmarks/speed/methods.py [--clips 4] [--device cpu|cuda]
-Uses a freshly initialised resnet-small (cost does not depend on the weights) and synthetic clips.
+Usage: python benchmarks/speed/methods.py [--clips 4] [--device cpu|cuda] [--model resnet-small]
+Every installed method at its defaults (occlusion at the paper's 1x10 window, 1x3 stride), plus
+CRP conditioned on the paper's concept, on a freshly initialised model (cost does not depend on
+the weights) and synthetic clips.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ from bsbench.protocols import DatasetRequest, LoadedModel
 from bsbench.registry import load_registry
 from bsbench.runner import resolve_device
 
-SPECS = ("random", "gradcam", "crp", "crp:layer=layer1.conv1,concept=35", "occlusion")
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--model", default="resnet-small")
     args = parser.parse_args()
     device = resolve_device(args.device)
     registry = load_registry()
@@ -31,13 +32,16 @@ def main() -> None:
             seed=0, options={"speakers": 4, "clips_per_class": 2, "test_speakers": 1, "validation_speakers": 1}
         )
     )
-    plugin = registry.get("model", "resnet-small")
+    plugin = registry.get("model", args.model)
     torch.manual_seed(0)
     model = LoadedModel(plugin, plugin.build(7).to(device).eval(), plugin.frontend(), corpus.labels, device, {})
     inputs = model.features(corpus.clips[: args.clips])
     targets = model.logits(inputs).argmax(dim=1)
+    specs = [record.name for record in registry.records("method")]
+    if args.model == "resnet-small":
+        specs.append("crp:layer=layer1.conv1,concept=35")
     seconds = {}
-    for spec in SPECS:
+    for spec in specs:
         name, raw = split_spec(spec)
         method = registry.get("method", name)
         params = build_parameters(method.parameters, raw, name)
@@ -47,7 +51,7 @@ def main() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds[spec] = (time.perf_counter() - started) / args.clips
-    print(f"device {device}, {args.clips} clips, seconds per clip and ratio to crp")
+    print(f"{args.model} on {device}, {args.clips} clips, seconds per clip and ratio to crp")
     for spec, value in seconds.items():
         print(f"{spec:40s} {value:8.4f} s  x{value / seconds['crp']:8.2f}")
 

@@ -121,7 +121,7 @@ class IncrementalNetwork:
 
     @torch.no_grad()
     def occluded_outputs(
-        self, inputs: Tensor, baseline: Tensor, boxes: Tensor, box_shape: tuple[int, int], batch: int = 128
+        self, inputs: Tensor, baseline: Tensor, boxes: Tensor, box_shape: tuple[int, int], batch: int = 192
     ) -> tuple[Tensor, Tensor]:
         """The output for ``inputs`` (1, C, H, W) as it is, and with each box replaced by ``baseline``.
 
@@ -143,23 +143,53 @@ class IncrementalNetwork:
         # item 0 replaces a box by the input's own values: the clean output, through the same path
         boxes = torch.cat([boxes.new_zeros((1, 2)), boxes])
         baseline_cells, input_cells = clean_cell_table(baseline), clean_cell_table(inputs)
-        outputs = []
-        for chunk, start in enumerate(range(0, boxes.shape[0], batch)):
-            items = boxes[start : start + batch]
+        outputs = torch.empty(0)
+        for chunk, members in enumerate(self._memo("chunks", partial(self._chunks, boxes, batch))):
+            items = boxes[members]
             index = self._memo(
                 ("input", chunk),
                 partial(box_index, tuple(inputs.shape[1:]), items[:, 0], items[:, 1], box_shape, ZERO_PAD),
             )
             replacement = read_cells(baseline_cells, index, items.shape[0], box_shape)
-            if chunk == 0:
+            if chunk == 0:  # the clean item leads the first chunk
                 replacement = replacement.clone()
                 replacement[:1] = read_cells(input_cells, index[: box_shape[0] * box_shape[1]], 1, box_shape)
             occluded = Region(inputs, replacement, items[:, 0], items[:, 1])
-            outputs.append(
-                self.network(occluded.materialise()) if interpreter is None else interpreter.run(occluded, chunk)
-            )
-        everything = torch.cat(outputs).double()
-        return everything[0], everything[1:]
+            result = self.network(occluded.materialise()) if interpreter is None else interpreter.run(occluded, chunk)
+            if not outputs.numel():
+                outputs = result.new_empty((boxes.shape[0], *result.shape[1:]), dtype=torch.float64)
+            outputs[members] = result.double()
+        return outputs[0], outputs[1:]
+
+    def _chunks(self, boxes: Tensor, batch: int) -> list[Tensor]:
+        """Item numbers of each chunk: item 0 first, then boxes in the same phase of the network's strides together.
+
+        Every chunk computes the largest box any of its items needs, and boxes whose
+        position has the same remainder modulo the network's total stride need boxes of
+        the same size, so grouping them spares each chunk the others' larger boxes
+        (about a fifth of the time on resnet-small at the paper's settings). An axis is
+        grouped only while the groups still fill whole chunks: small chunks cost more.
+        """
+        rows_period, cols_period = self._stride_period()
+        if (boxes.shape[0] - 1) < batch * rows_period:
+            rows_period = 1
+        if (boxes.shape[0] - 1) < batch * rows_period * cols_period:
+            cols_period = 1
+        phase = (boxes[1:, 0] % rows_period) * cols_period + boxes[1:, 1] % cols_period
+        chunks: list[Tensor] = []
+        for value in torch.unique(phase):
+            members = torch.nonzero(phase == value).flatten() + 1
+            chunks.extend(torch.split(members, batch))
+        return [torch.cat([members.new_zeros(1), chunks[0]]), *chunks[1:]] if chunks else [boxes.new_zeros(1)]
+
+    def _stride_period(self) -> tuple[int, int]:
+        """The product of the strides of every sliding-window layer, per axis (1, 1 for an untraced network)."""
+        period = [1, 1]
+        for module in self.network.modules() if self.graph_module is not None else ():
+            if isinstance(module, nn.Conv2d | nn.MaxPool2d):
+                stride = pair(module.stride if module.stride is not None else module.kernel_size)
+                period = [period[0] * stride[0], period[1] * stride[1]]
+        return period[0], period[1]
 
     def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         if key not in self._plan:

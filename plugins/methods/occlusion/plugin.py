@@ -40,7 +40,7 @@ class OcclusionParameters:
     #: What fills the window: floor (silence), zero, or the clip's mean.
     baseline: str = "floor"
     #: Occluded copies computed together (memory vs. speed).
-    batch: int = 128
+    batch: int = 192
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class OcclusionTimeParameters:
     #: Step in 15 ms frames.
     stride: int = 3
     baseline: str = "floor"
-    batch: int = 128
+    batch: int = 192
 
 
 def on_grid(extent: tuple[int, int], grid: InputGrid) -> tuple[int, int]:
