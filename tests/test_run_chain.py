@@ -99,7 +99,8 @@ def test_methods_lists_cost_and_parameters():
     assert rows["occlusion"]["parameters"] == "window=1x10,stride=1x3,baseline=floor,batch=192"
     assert rows["integrated-gradients"]["cost"] == "gradient" and rows["random"]["passes_per_clip"] == 0
     waveform = {row["name"]: row for row in json.loads(bsbench("methods", "--model", "wav-cnn", "--json").stdout)}
-    assert waveform["occlusion"]["passes_per_clip"] == 1 + 45
+    # 2,400-sample windows every 720 samples over 32,000: ceil(29,600 / 720) + 1 = 43
+    assert waveform["occlusion"]["passes_per_clip"] == 1 + 43
 
 
 def test_leaderboard_reprints_from_files(finished_run):
