@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bsbench.errors import UsageError
 
 ParamsT = TypeVar("ParamsT")
+
+
+@dataclass(frozen=True)
+class NoParameters:
+    """The parameters of a plugin that takes none."""
 
 
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:

@@ -34,6 +34,7 @@ from captum.attr import (
     Saliency,
 )
 
+from bsbench.parameters import NoParameters
 from bsbench.protocols import LoadedModel
 from bsbench.types import InputGrid
 
@@ -104,18 +105,20 @@ class SaliencyMethod(CaptumGradientMethod):
         return Saliency(model.network).attribute(inputs, target=targets, abs=params.abs)
 
 
-@dataclass(frozen=True)
-class InputXGradientParameters:
-    pass
+class ParameterFreeMethod(CaptumGradientMethod):
+    """A captum attribution that needs nothing but the model, the inputs and the targets."""
 
-
-class InputXGradientMethod(CaptumGradientMethod):
-    name = "input-x-gradient"
-    description = "Input times gradient of the target logit (captum InputXGradient)."
-    parameters = InputXGradientParameters
+    captum_class: type
+    parameters = NoParameters
 
     def attribute(self, model, inputs, targets, params):
-        return InputXGradient(model.network).attribute(inputs, target=targets)
+        return self.captum_class(model.network).attribute(inputs, target=targets)
+
+
+class InputXGradientMethod(ParameterFreeMethod):
+    name = "input-x-gradient"
+    description = "Input times gradient of the target logit (captum InputXGradient)."
+    captum_class = InputXGradient
 
 
 @dataclass(frozen=True)
@@ -154,14 +157,25 @@ class GradientShapParameters:
     noise: float = 0.0
 
 
-class GradientShapMethod(CaptumGradientMethod):
+class SampledMethod(CaptumGradientMethod):
+    """Methods that average over random draws: one pass per draw, clip by clip so draws never mix clips."""
+
+    per_clip = True
+
+    def model_passes(self, params: Any, grid: InputGrid) -> int:
+        return params.samples
+
+
+def noise_scale(inputs: torch.Tensor, fraction: float) -> float:
+    """``fraction`` of the clip's value range: a noise level that means the same on dB maps and waveforms."""
+    values = inputs.detach()
+    return fraction * float(values.max() - values.min())
+
+
+class GradientShapMethod(SampledMethod):
     name = "gradient-shap"
     description = "Gradient SHAP: expected gradients over floor and mean baselines (captum GradientShap)."
     parameters = GradientShapParameters
-    per_clip = True
-
-    def model_passes(self, params: GradientShapParameters, grid: InputGrid) -> int:
-        return params.samples
 
     def attribute(self, model, inputs, targets, params: GradientShapParameters):
         references = torch.cat([baseline_of(inputs, kind, self.name) for kind in ("floor", "mean")])
@@ -170,7 +184,7 @@ class GradientShapMethod(CaptumGradientMethod):
             baselines=references,
             target=targets,
             n_samples=params.samples,
-            stdevs=params.noise * float(inputs.detach().max() - inputs.detach().min()),
+            stdevs=noise_scale(inputs, params.noise),
         )
 
 
@@ -192,18 +206,10 @@ class DeepLiftMethod(CaptumGradientMethod):
         return DeepLift(model.network).attribute(inputs, baselines=baselines, target=targets)
 
 
-@dataclass(frozen=True)
-class GuidedBackpropParameters:
-    pass
-
-
-class GuidedBackpropMethod(CaptumGradientMethod):
+class GuidedBackpropMethod(ParameterFreeMethod):
     name = "guided-backprop"
     description = "Guided backpropagation: only positive gradients pass back through ReLUs (captum)."
-    parameters = GuidedBackpropParameters
-
-    def attribute(self, model, inputs, targets, params):
-        return GuidedBackprop(model.network).attribute(inputs, target=targets)
+    captum_class = GuidedBackprop
 
 
 @dataclass(frozen=True)
@@ -216,14 +222,10 @@ class SmoothGradParameters:
     batch: int = 16
 
 
-class SmoothGradMethod(CaptumGradientMethod):
+class SmoothGradMethod(SampledMethod):
     name = "smoothgrad"
     description = "SmoothGrad: absolute gradients averaged over noisy copies (captum NoiseTunnel)."
     parameters = SmoothGradParameters
-    per_clip = True
-
-    def model_passes(self, params: SmoothGradParameters, grid: InputGrid) -> int:
-        return params.samples
 
     def attribute(self, model, inputs, targets, params: SmoothGradParameters):
         return NoiseTunnel(Saliency(model.network)).attribute(
@@ -231,7 +233,7 @@ class SmoothGradMethod(CaptumGradientMethod):
             nt_type="smoothgrad",
             nt_samples=params.samples,
             nt_samples_batch_size=params.batch,
-            stdevs=params.noise * float(inputs.detach().max() - inputs.detach().min()),
+            stdevs=noise_scale(inputs, params.noise),
             target=targets,
         )
 

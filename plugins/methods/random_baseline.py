@@ -12,13 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from bsbench.parameters import NoParameters
 from bsbench.protocols import LoadedModel
 from bsbench.types import InputGrid
-
-
-@dataclass(frozen=True)
-class RandomParameters:
-    pass
 
 
 class RandomMethod:
@@ -26,13 +22,13 @@ class RandomMethod:
     description = "Uniform random relevance (seeded): the chance level of every metric."
     version = "0.1.0"
     cost = "baseline"
-    parameters = RandomParameters
+    parameters = NoParameters
 
-    def model_passes(self, params: RandomParameters, grid: InputGrid) -> int:
+    def model_passes(self, params: NoParameters, grid: InputGrid) -> int:
         return 0
 
     def explain(
-        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: RandomParameters, seed: int
+        self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: NoParameters, seed: int
     ) -> np.ndarray:
         rng = np.random.default_rng(seed)
         return rng.random((inputs.shape[0], *inputs.shape[2:]), dtype=np.float32)
