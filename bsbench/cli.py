@@ -167,7 +167,7 @@ def run_command(
             "--method",
             "-m",
             help="Method, repeatable, with optional parameters: occlusion:window=1x10,stride=1x3 "
-            f"[default: {' '.join(DEFAULT_METHODS)}]",
+            f"(`bsbench methods` lists each one's parameters and cost) [default: {' '.join(DEFAULT_METHODS)}]",
         ),
     ] = None,
     cues: Annotated[str, typer.Option(help="Cue extractor for the cue metrics.")] = "librosa",

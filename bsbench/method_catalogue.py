@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from bsbench.protocols import declared_passes
 from bsbench.registry import Registry
 
 
@@ -21,12 +22,11 @@ def method_catalogue(registry: Registry, model: str = "resnet-small") -> list[di
     for record in registry.records("method"):
         method = record.plugin
         defaults = method.parameters()
-        counter = getattr(method, "model_passes", None)
         rows.append(
             {
                 "name": record.name,
                 "cost": method.cost,
-                "passes_per_clip": None if counter is None else int(counter(defaults, grid)),
+                "passes_per_clip": declared_passes(method, defaults, grid),
                 "parameters": ",".join(
                     f"{field.name}={_spelled(getattr(defaults, field.name))}" for field in dataclasses.fields(defaults)
                 ),

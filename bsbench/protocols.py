@@ -160,7 +160,13 @@ class MethodPlugin(Protocol):
 
     # Optional, recorded in manifests so a run's cost is known before it starts:
     #   def model_passes(self, params, grid: InputGrid) -> int
-    # forward (or forward + backward) passes of the network per clip.
+    # forward (or forward + backward) passes of the network per clip; read it with declared_passes.
+
+
+def declared_passes(method: MethodPlugin, params: Any, grid: InputGrid) -> int | None:
+    """Model passes per clip a method declares for ``params`` on ``grid``; None when it declares none."""
+    counter = getattr(method, "model_passes", None)
+    return None if counter is None else int(counter(params, grid))
 
 
 # --- cue extractors -------------------------------------------------------------------

@@ -39,6 +39,7 @@ from bsbench.protocols import (
     MetricPlugin,
     ScoringBatch,
     as_attribution,
+    declared_passes,
 )
 from bsbench.registry import Registry
 from bsbench.salient_windows import salient_windows
@@ -220,7 +221,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                 **registry.record("method", p.plugin.name).as_dict(),
                 "label": p.label,
                 "cost": p.plugin.cost,
-                "model_passes_per_clip": model_passes(p, model.frontend.grid),
+                "model_passes_per_clip": declared_passes(p.plugin, p.params, model.frontend.grid),
                 "parameters": asdict(p.params),
             }
             for p in methods
@@ -280,12 +281,6 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     frame = rows_frame(rows)
     board = aggregate(frame, metric_directions(manifest), quality=model_quality(manifest))
     return RunResult(run_dir, manifest, frame, board)
-
-
-def model_passes(planned: PlannedMethod, grid: InputGrid) -> int | None:
-    """The method's declared passes per clip, or None when it declares none."""
-    counter = getattr(planned.plugin, "model_passes", None)
-    return None if counter is None else int(counter(planned.params, grid))
 
 
 def explanation_record(explanation: Explanation, labels: Sequence[str]) -> dict[str, Any]:

@@ -74,17 +74,6 @@ def write_explanations(run_dir: Path, records: Iterable[dict[str, Any]]) -> None
     write_atomic(run_dir / EXPLANATIONS, lambda temp: temp.write_text(lines))
 
 
-def read_explanations(run_dir: Path) -> list[dict[str, Any]]:
-    """The records of ``write_explanations``; an empty list for a run written before they existed."""
-    path = Path(run_dir) / EXPLANATIONS
-    if not path.is_file():
-        return []
-    try:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    except json.JSONDecodeError as error:
-        raise ResultsError(f"{path}: not valid JSON lines ({error})") from None
-
-
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
     write_json(run_dir / MANIFEST, manifest)
 

@@ -7,16 +7,18 @@ import copy
 import numpy as np
 import pytest
 import torch
+from bsbench_plugins.methods.feature_ablation import FeatureAblationParameters
 from bsbench_plugins.methods.occlusion.incremental import IncrementalNetwork
 from bsbench_plugins.methods.occlusion.plugin import OcclusionParameters
 from bsbench_plugins.methods.occlusion.region_layers import affected_span
 from bsbench_plugins.methods.occlusion.windows import SlidingWindows
 from bsbench_plugins.models.crnn import CRNN
 from bsbench_plugins.models.resnet_small import ResNetSmall
-from captum.attr import Occlusion
+from captum.attr import FeatureAblation, Occlusion
 from torch import nn
 
 from bsbench.errors import UsageError
+from bsbench.protocols import LoadedModel
 
 
 def captum_map(network, inputs, baseline, window, stride, target):
@@ -122,6 +124,37 @@ def test_trained_model_in_float32_within_the_issue_tolerance(registry, small_mod
     inputs = clip_input.double()
     expected = captum_map(wide, inputs, inputs.amin().expand_as(inputs).contiguous(), (16, 20), (8, 10), int(target))
     assert np.abs(found - expected).max() <= 1e-5 * np.abs(expected).max()
+
+
+def test_feature_ablation_equals_captums_with_a_patch_mask(registry, small_model, small_corpus):
+    """Feature ablation runs as occlusion with stride = window; captum's FeatureAblation is the reference (float64)."""
+    wide = LoadedModel(
+        small_model.plugin,
+        copy.deepcopy(small_model.network).double(),
+        small_model.frontend,
+        small_model.labels,
+        small_model.device,
+        small_model.card,
+    )
+    inputs = small_model.features(small_corpus.split("test")[:2]).double()
+    targets = wide.logits(inputs).argmax(dim=1)
+    method = registry.get("method", "feature-ablation")
+    found = method.explain(wide, inputs, targets, FeatureAblationParameters(), 0)
+    # 16 x 10 patches, numbered row-major; the last column of patches is 4 frames wide
+    mask = (torch.arange(128)[:, None] // 16) * 14 + torch.arange(134)[None, :] // 10
+    with torch.no_grad():
+        expected = (
+            FeatureAblation(wide.network)
+            .attribute(
+                inputs,
+                baselines=inputs.amin(dim=(1, 2, 3), keepdim=True).expand_as(inputs).contiguous(),
+                target=targets,
+                feature_mask=mask[None, None],
+                perturbations_per_eval=16,
+            )[:, 0]
+            .numpy()
+        )
+    assert np.abs(found - expected).max() <= 1e-6 * np.abs(expected).max()
 
 
 def test_affected_span_covers_every_touched_output():

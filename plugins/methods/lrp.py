@@ -42,7 +42,7 @@ COMPOSITES = ("epsilon-plus-flat", "epsilon-gamma-box", "epsilon-plus", "epsilon
 @dataclass(frozen=True)
 class LrpParameters:
     composite: str = "epsilon-plus-flat"
-    #: Stabiliser of the epsilon rule (composites ``epsilon`` uses it; zennit's default elsewhere).
+    #: Stabiliser of the epsilon rule in the ``epsilon`` composite (the others keep zennit's defaults).
     epsilon: float = 1e-6
 
 

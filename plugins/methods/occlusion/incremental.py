@@ -100,6 +100,18 @@ class _Recorder(fx.Interpreter):
         return value
 
 
+class Plan:
+    """Geometry (boxes and gather indices) by key, computed once and reused for every clip with the same windows."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Any, Any] = {}
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        if key not in self._entries:
+            self._entries[key] = compute()
+        return self._entries[key]
+
+
 class IncrementalNetwork:
     """Outputs of one network for occluded copies of an input, recomputing only what each patch changes.
 
@@ -111,7 +123,7 @@ class IncrementalNetwork:
         self.network = network
         self.graph_module = trace(network)
         self._wide_modules: dict[str, nn.Module] | None = None
-        self._plan: dict[Any, Any] = {}
+        self._plan = Plan()
         self._plan_for: Any = None
 
     @property
@@ -134,7 +146,7 @@ class IncrementalNetwork:
         """
         layout = (tuple(inputs.shape), tuple(box_shape), batch, boxes.cpu().numpy().tobytes())
         if layout != self._plan_for:
-            self._plan, self._plan_for = {}, layout
+            self._plan, self._plan_for = Plan(), layout
         interpreter = None
         if self.graph_module is not None:
             recorder = _Recorder(self.graph_module)
@@ -144,9 +156,9 @@ class IncrementalNetwork:
         boxes = torch.cat([boxes.new_zeros((1, 2)), boxes])
         baseline_cells, input_cells = clean_cell_table(baseline), clean_cell_table(inputs)
         outputs = torch.empty(0)
-        for chunk, members in enumerate(self._memo("chunks", partial(self._chunks, boxes, batch))):
+        for chunk, members in enumerate(self._plan.get("chunks", partial(self._chunks, boxes, batch))):
             items = boxes[members]
-            index = self._memo(
+            index = self._plan.get(
                 ("input", chunk),
                 partial(box_index, tuple(inputs.shape[1:]), items[:, 0], items[:, 1], box_shape, ZERO_PAD),
             )
@@ -191,11 +203,6 @@ class IncrementalNetwork:
                 period = [period[0] * stride[0], period[1] * stride[1]]
         return period[0], period[1]
 
-    def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
-        if key not in self._plan:
-            self._plan[key] = compute()
-        return self._plan[key]
-
     def _wide(self) -> dict[str, nn.Module]:
         """The modules in float64, for what runs on whole tensors after the regions (copied once)."""
         if self._wide_modules is None:
@@ -211,7 +218,7 @@ class _RegionInterpreter:
         graph_module: fx.GraphModule,
         clean: dict[fx.Node, Any],
         wide_modules: dict[str, nn.Module],
-        plan: dict[Any, Any],
+        plan: Plan,
     ) -> None:
         self.graph_module = graph_module
         self.modules = dict(graph_module.named_modules())
@@ -259,14 +266,7 @@ class _RegionInterpreter:
 
     def _evaluate(self, node: fx.Node, args: tuple, kwargs: dict, chunk: int) -> Any:
         if any(isinstance(value, Region) for value in (*args, *kwargs.values())):
-            key = (chunk, node.name)
-
-            def memo(compute: Callable[[], Any]) -> Any:
-                if key not in self.plan:
-                    self.plan[key] = compute()
-                return self.plan[key]
-
-            handler = self._region_handler(node, args, kwargs, memo)
+            handler = self._region_handler(node, args, kwargs, partial(self.plan.get, (chunk, node.name)))
             if handler is not None:
                 return handler()
             args, kwargs = _whole(args), _whole(kwargs)
