@@ -28,8 +28,18 @@ from bsbench.cue_accuracy import cue_accuracy
 from bsbench.cue_report import cue_summary, plot_tracks, profile_table
 from bsbench.cue_vocabulary import ANALYSIS_RATE
 from bsbench.errors import BsbenchError, DataError, UsageError
-from bsbench.leaderboard import FORMATS, aggregate, model_quality, render, render_table
+from bsbench.leaderboard import (
+    BREAKDOWNS,
+    FORMATS,
+    aggregate,
+    metric_direction,
+    model_quality,
+    ranked_metrics,
+    render,
+    render_table,
+)
 from bsbench.method_catalogue import method_catalogue
+from bsbench.metric_catalogue import metric_catalogue
 from bsbench.model_store import cached_models, configure_model, trained_model
 from bsbench.parameters import parse_key_values
 from bsbench.progress import progress_bar
@@ -44,9 +54,11 @@ from bsbench.runner import (
     run_benchmark,
     select_clips,
 )
+from bsbench.statistics import pairwise_comparisons
 from bsbench.store import read_run
 from bsbench.training import check_training_config
 from bsbench.types import SPLITS, Clip, Corpus
+from bsbench.validation import ValidationConfig, as_records, validate
 
 app = typer.Typer(
     name="bsbench",
@@ -155,6 +167,27 @@ def methods_command(
     stdout.print(tabulate(shown, headers="keys", tablefmt="simple"), markup=False)
 
 
+@app.command("metrics")
+def metrics_command(
+    model: Annotated[str, typer.Option(help="Model whose input grid prices the passes.")] = "resnet-small",
+    preset: Annotated[str, typer.Option(help="Cost preset to price: quick, standard or paper.")] = "standard",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the rows.")] = False,
+) -> None:
+    """List metrics: direction, what each needs, passes and re-explanations per clip under a preset, parameters.
+
+    Parameters are given after the name on `run`: `--metric pixel-flipping:steps=32`; the
+    preset for all sampling metrics with `run --metric-preset quick|standard|paper`.
+    """
+    rows = metric_catalogue(_registry(), model, preset)
+    if as_json:
+        stdout.print(json.dumps(rows, indent=2), markup=False)
+        return
+    from tabulate import tabulate
+
+    shown = [{key: value for key, value in row.items() if key not in {"description", "package"}} for row in rows]
+    stdout.print(tabulate(shown, headers="keys", tablefmt="simple", missingval="-"), markup=False)
+
+
 @app.command("run")
 def run_command(
     dataset: Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")] = "synthetic",
@@ -173,8 +206,20 @@ def run_command(
     cues: Annotated[str, typer.Option(help="Cue extractor for the cue metrics.")] = "librosa",
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", help=f"Metric, repeatable [default: {' '.join(DEFAULT_METRICS)}]"),
+        typer.Option(
+            "--metric",
+            help="Metric, repeatable, with optional parameters: pixel-flipping:steps=32, cue-plausibility:"
+            "profile=scherer-2003 (`bsbench metrics` lists each one's parameters, needs and cost) "
+            f"[default: {' '.join(DEFAULT_METRICS)}]",
+        ),
     ] = None,
+    metric_preset: Annotated[
+        str,
+        typer.Option(
+            help="Cost preset of the sampling metrics: quick, standard or paper; fixes their steps and samples "
+            "(`bsbench metrics --preset P` prints the passes per clip each one costs)."
+        ),
+    ] = "standard",
     model_option: ModelOptions = None,
     checkpoint: Annotated[
         Path | None, typer.Option(help="Weights to explain instead of training (loaded weights-only).")
@@ -206,6 +251,7 @@ def run_command(
         methods=tuple(method or DEFAULT_METHODS),
         cues=cues,
         metrics=tuple(metric or DEFAULT_METRICS),
+        metric_preset=metric_preset,
         split=split,
         limit=limit or None,
         seed=seed,
@@ -231,13 +277,135 @@ def run_command(
 def leaderboard_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `bsbench run`.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+    rank_by: Annotated[
+        str | None,
+        typer.Option(
+            "--rank-by", help="Metric the methods are ranked on [default: the first metric with a direction]."
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Split every cell: correct (correct vs misclassified clips) or emotion (the true label)."
+        ),
+    ] = None,
 ) -> None:
-    """Reprint a run's leaderboard from its files alone (mean and 95% bootstrap CI per metric)."""
+    """Reprint a run's leaderboard from its files alone (mean and 95% bootstrap CI per metric, rank interval)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if by is not None and by not in BREAKDOWNS:
+        raise UsageError(f"--by {by!r}: choose one of {', '.join(BREAKDOWNS)}")
+    manifest, rows = read_run(run_dir)
+    directions = metric_directions(manifest)
+    ranked = ranked_metrics(rows, directions)
+    if rank_by is not None and rank_by not in ranked:
+        present = list(dict.fromkeys(rows["metric"]))
+        reason = "has no direction (higher or lower is better)" if rank_by in present else "is not a metric of this run"
+        raise UsageError(
+            f"--rank-by {rank_by!r} {reason}; metrics: {', '.join(present)}; rankable: {', '.join(ranked) or 'none'}"
+        )
+    board = aggregate(rows, directions, quality=model_quality(manifest), rank_by=rank_by, by=by)
+    stdout.print(render(board, fmt), markup=False)
+
+
+@app.command("compare")
+def compare_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `bsbench run`.")],
+    metric: Annotated[str, typer.Option("--metric", help="The metric (result column) the methods are compared on.")],
+    method: Annotated[
+        list[str] | None,
+        typer.Option("--method", "-m", help="Method, repeatable, at least two [default: every method of the run]."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+) -> None:
+    """Every pair of methods on one metric, paired by clip: difference, 95% CI, Wilcoxon and Holm p, verdict.
+
+    The difference is mean(A - B) over the clips both methods scored (a clip either one
+    could not score is dropped and counted), its interval a bootstrap over those clip
+    pairs. Holm adjusts the Wilcoxon p-values over every pair shown. The verdict names
+    the better method when the interval excludes 0, using the metric's direction.
+    """
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     manifest, rows = read_run(run_dir)
-    board = aggregate(rows, metric_directions(manifest), quality=model_quality(manifest))
-    stdout.print(render(board, fmt), markup=False)
+    metrics = list(dict.fromkeys(rows["metric"]))
+    if metric not in metrics:
+        raise UsageError(f"--metric {metric!r} is not a metric of this run; metrics: {', '.join(metrics)}")
+    scored = rows[rows["metric"] == metric]
+    present = list(dict.fromkeys(scored["method"]))
+    chosen = list(dict.fromkeys(method or present))
+    unknown = [name for name in chosen if name not in present]
+    if unknown:
+        raise UsageError(f"--method {unknown[0]!r} has no {metric} scores in this run; methods: {', '.join(present)}")
+    if len(chosen) < 2:
+        raise UsageError(f"--method: compare needs at least two methods, got {', '.join(chosen)}")
+    direction = metric_direction(metric, metric_directions(manifest))
+    table = pairwise_comparisons(scored[scored["method"].isin(chosen)], direction, chosen)
+    stdout.print(render_table(table, fmt), markup=False)
+
+
+@app.command("validate")
+def validate_command(
+    model: Annotated[str, typer.Option(help="Model trained on the localised synthetic corpus (cached).")] = (
+        "resnet-small"
+    ),
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method",
+            "-m",
+            help="Method to check, repeatable [default: saliency integrated-gradients "
+            "gradcam lrp crp]; random is always added as the reference.",
+        ),
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            help="Metric to check, repeatable [default: faithfulness-correlation "
+            "pixel-flipping relevance-mass-accuracy sparseness].",
+        ),
+    ] = None,
+    metric_preset: Annotated[str, typer.Option(help="Cost preset of the sampling metrics.")] = "quick",
+    dataset_option: DatasetOptions = None,
+    limit: Annotated[int, typer.Option(help="Test clips to use, balanced over classes.")] = 28,
+    seed: Annotated[int, typer.Option(help="Seed for data, training, methods and metrics.")] = 0,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
+    epochs: EpochsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the rows.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Check the benchmark itself and print a pass/fail table (exit code 1 when a check fails).
+
+    On the synthetic corpus with localised evidence: (a) every method beats random on
+    localisation; (b) maps change when the model's weights are re-drawn (MPRT);
+    (c) a new seed moves each metric less than half its 95% interval; (d) each metric
+    resists a minor weight perturbation and reacts to shuffled maps (after MetaQuantus).
+    """
+    config = ValidationConfig(
+        model=model,
+        methods=tuple(method) if method else ValidationConfig.methods,
+        metrics=tuple(metric) if metric else ValidationConfig.metrics,
+        metric_preset=metric_preset,
+        dataset_options=parse_key_values(dataset_option, "--dataset-option"),
+        limit=limit,
+        seed=seed,
+        device=device,
+        epochs=epochs,
+    )
+    say = (lambda _: None) if quiet or as_json else (lambda stage: stderr.print(f"validate: {stage}", markup=False))
+    records = as_records(validate(config, _registry(), say))
+    if as_json:
+        stdout.print(json.dumps(records, indent=2), markup=False)
+    else:
+        from tabulate import tabulate
+
+        shown = [{**r, "pass": "pass" if r["pass"] else "FAIL"} for r in records]
+        stdout.print(tabulate(shown, headers="keys", tablefmt="simple"), markup=False)
+    failed = sum(not r["pass"] for r in records)
+    if failed:
+        stderr.print(f"{failed} of {len(records)} checks failed", markup=False)
+        raise typer.Exit(1)
 
 
 @app.command("train")

@@ -27,9 +27,7 @@ def method_catalogue(registry: Registry, model: str = "resnet-small") -> list[di
                 "name": record.name,
                 "cost": method.cost,
                 "passes_per_clip": declared_passes(method, defaults, grid),
-                "parameters": ",".join(
-                    f"{field.name}={_spelled(getattr(defaults, field.name))}" for field in dataclasses.fields(defaults)
-                ),
+                "parameters": parameter_text(defaults),
                 "package": record.package,
                 "description": record.description,
             }
@@ -37,7 +35,12 @@ def method_catalogue(registry: Registry, model: str = "resnet-small") -> list[di
     return rows
 
 
-def _spelled(value: Any) -> str:
+def parameter_text(params: Any) -> str:
+    """``key=value,...`` for every field of a parameters dataclass, as ``run`` accepts them."""
+    return ",".join(f"{field.name}={spelled(getattr(params, field.name))}" for field in dataclasses.fields(params))
+
+
+def spelled(value: Any) -> str:
     """A default as it is typed on the command line (``1x10`` for a tuple)."""
     if isinstance(value, tuple):
         return "x".join(str(item) for item in value)

@@ -9,8 +9,8 @@ behaviour means bumping its version.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -185,7 +185,18 @@ class CueExtractorPlugin(Protocol):
 
 # --- metrics --------------------------------------------------------------------------
 
-METRIC_REQUIREMENTS = frozenset({"model", "cues", "masks"})
+#: What a metric may need besides the explanations: forward passes of the model, fresh
+#: explanations of perturbed inputs or models (robustness, randomisation), cue tracks,
+#: ground-truth evidence masks or the whole ground truth (synthetic corpora), an expert profile.
+METRIC_REQUIREMENTS = frozenset({"model", "explainer", "cues", "masks", "ground-truth", "profile"})
+
+#: Cost presets for metrics that sample or perturb: each preset fixes their step and sample counts.
+COST_PRESETS = ("quick", "standard", "paper")
+
+#: Quantus's ``explain_func`` signature: ``(model=nn.Module, inputs=ndarray, targets=ndarray)``
+#: -> relevance ``(batch, bins, frames)``. The runner builds one per method, so a metric can
+#: re-explain perturbed inputs or a randomised copy of the network with the method being scored.
+Explainer = Callable[..., np.ndarray]
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,12 +206,47 @@ class ScoringBatch:
     model: LoadedModel
     clips: tuple[Clip, ...]
     inputs: np.ndarray
+    #: The explained class of each clip (the model's prediction).
     targets: np.ndarray
     explanations: tuple[Explanation, ...]
     cue_tracks: tuple[CueTracks, ...] | None
     seed: int
     #: Ground-truth evidence masks on the input grid, (clips, bins, frames), for metrics requiring "masks".
     masks: np.ndarray | None = None
+    #: The scored method as a function, for metrics requiring "explainer".
+    explainer: Explainer | None = None
+    #: The expert profile named by the metric's ``profile`` parameter, for metrics requiring "profile".
+    profile: ProfilePlugin | None = None
+
+    def subset(self, keep: Sequence[int]) -> ScoringBatch:
+        """The same batch restricted to the clips at positions ``keep``."""
+        keep = list(keep)
+        return replace(
+            self,
+            clips=tuple(self.clips[i] for i in keep),
+            inputs=self.inputs[keep],
+            targets=self.targets[keep],
+            explanations=tuple(self.explanations[i] for i in keep),
+            cue_tracks=None if self.cue_tracks is None else tuple(self.cue_tracks[i] for i in keep),
+            masks=None if self.masks is None else self.masks[keep],
+        )
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What ``score`` may return instead of bare columns: the values plus why some are NaN.
+
+    ``reasons`` maps a column to one text per clip ("" where the value is defined); the
+    runner stores it beside the value, so a NaN in a leaderboard can always be explained.
+    """
+
+    columns: Mapping[str, np.ndarray]
+    reasons: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+def as_scores(output: Mapping[str, np.ndarray] | Scores) -> Scores:
+    """A metric's output as :class:`Scores`, whichever of the two forms it returned."""
+    return output if isinstance(output, Scores) else Scores(dict(output))
 
 
 @runtime_checkable
@@ -212,10 +258,41 @@ class MetricPlugin(Protocol):
     higher_is_better: bool | None
     #: Subset of METRIC_REQUIREMENTS: what the runner must supply for this metric.
     requires: frozenset[str]
+    #: A dataclass type whose fields (with defaults) are the metric's parameters; a field
+    #: named ``preset`` takes one of COST_PRESETS and follows ``--metric-preset``.
+    parameters: type
 
-    def score(self, batch: ScoringBatch) -> Mapping[str, np.ndarray]:
+    def score(self, batch: ScoringBatch, params: Any) -> Mapping[str, np.ndarray] | Scores:
         """Per-clip values, keyed by column: ``""`` for the metric itself, else a sub-score name."""
         ...
+
+    # Optional, recorded in manifests so a run's cost is known before it starts:
+    #   def settings(self, params) -> Mapping[str, Any]
+    #       the concrete numbers the parameters resolve to (a preset's step counts); may
+    #       raise UsageError for parameters that make no sense
+    #   def model_passes(self, params, grid: InputGrid) -> int
+    #       forward passes of the network per clip
+    #   def explanations_per_clip(self, params) -> int
+    #       calls of the scored method per clip (each costs that method's passes)
+    #   accepts_constant_maps: bool
+    #       True when a constant map has a meaningful score (sparseness, robustness);
+    #       otherwise the runner records "constant relevance map" instead of scoring it.
+
+
+def metric_settings(metric: MetricPlugin, params: Any) -> dict[str, Any]:
+    """The concrete settings a metric runs with: its ``settings(params)``, else its parameters."""
+    resolver = getattr(metric, "settings", None)
+    return dict(resolver(params)) if callable(resolver) else asdict(params)
+
+
+def declared_metric_cost(metric: MetricPlugin, params: Any, grid: InputGrid) -> dict[str, int | None]:
+    """Forward passes and re-explanations per clip a metric declares (None where it declares nothing)."""
+    passes = getattr(metric, "model_passes", None)
+    explanations = getattr(metric, "explanations_per_clip", None)
+    return {
+        "model_passes_per_clip": None if passes is None else int(passes(params, grid)),
+        "explanations_per_clip": None if explanations is None else int(explanations(params)),
+    }
 
 
 # --- expert profiles ------------------------------------------------------------------

@@ -34,15 +34,16 @@ from bsbench.protocols import (
     CueExtractorPlugin,
     DatasetPlugin,
     DatasetRequest,
+    Explainer,
     LoadedModel,
     MethodPlugin,
-    MetricPlugin,
     ScoringBatch,
     as_attribution,
     declared_passes,
 )
 from bsbench.registry import Registry
 from bsbench.salient_windows import salient_windows
+from bsbench.scoring import PlannedMetric, columns_of_failure, metric_record, plan_metrics, score_batch
 from bsbench.store import (
     environment,
     package_versions,
@@ -54,7 +55,9 @@ from bsbench.store import (
 from bsbench.types import SPLITS, Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
 
 DEFAULT_METHODS = ("crp", "gradcam", "random")
-DEFAULT_METRICS = ("faithfulness-correlation", "pixel-flipping", "cue-salience")
+DEFAULT_METRICS = ("faithfulness-correlation", "pixel-flipping", "cue-salience", "cue-plausibility")
+#: Metrics that need the corpus to know where its class evidence is (the synthetic corpus does).
+GROUND_TRUTH_NEEDS = frozenset({"masks", "ground-truth"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class RunConfig:
     methods: tuple[str, ...] = DEFAULT_METHODS
     cues: str = "librosa"
     metrics: tuple[str, ...] = DEFAULT_METRICS
+    #: Cost preset for sampling metrics (quick, standard, paper); a metric's own ``preset=`` wins.
+    metric_preset: str = "standard"
     split: str = "test"
     limit: int | None = 28
     seed: int = 0
@@ -163,8 +168,9 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     dataset_record = registry.record("dataset", config.dataset)
     model_record = registry.record("model", config.model)
     methods = plan_methods(registry, config.methods)
-    metrics: list[MetricPlugin] = [registry.get("metric", name) for name in config.metrics]
-    needs_cues = any("cues" in metric.requires for metric in metrics)
+    metrics = plan_metrics(registry, config.metrics, config.metric_preset)
+    profiles = {m.name: registry.get("profile", m.params.profile) for m in metrics if "profile" in m.plugin.requires}
+    needs_cues = any("cues" in metric.plugin.requires for metric in metrics)
     extractor: CueExtractorPlugin | None = registry.get("cues", config.cues) if needs_cues else None
     device = resolve_device(config.device)
 
@@ -173,11 +179,20 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     run_dir.mkdir(parents=True, exist_ok=True)
 
     corpus = load_corpus(dataset_record.plugin, config.data_dir, config.seed, config.dataset_options, config.emotions)
-    mask_metrics = [metric.name for metric in metrics if "masks" in metric.requires]
-    if mask_metrics and not any(clip.ground_truth for clip in corpus.split(config.split)):
+    skipped_metrics = []
+    if not any(clip.ground_truth for clip in corpus.split(config.split)):
+        for metric in [m for m in metrics if m.plugin.requires & GROUND_TRUTH_NEEDS]:
+            skipped_metrics.append(
+                {
+                    "metric": metric.name,
+                    "reason": f"needs ground truth (where the class evidence is), and dataset {corpus.name} has none "
+                    f"in its {config.split} split (the synthetic dataset has it)",
+                }
+            )
+            metrics.remove(metric)
+    if not metrics:
         raise UsageError(
-            f"--metric {', '.join(mask_metrics)}: needs ground-truth evidence masks, and dataset {corpus.name} "
-            f"has none in its {config.split} split (the synthetic dataset has them)"
+            "--metric: nothing left to score: " + "; ".join(f"{s['metric']} {s['reason']}" for s in skipped_metrics)
         )
     model_plugin = configure_model(model_record.plugin, config.model_options)
     if config.checkpoint is not None:
@@ -227,15 +242,8 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
             for p in methods
         ],
         "cues": registry.record("cues", extractor.name).as_dict() if extractor else None,
-        "metrics": [
-            {
-                **registry.record("metric", m.name).as_dict(),
-                "higher_is_better": m.higher_is_better,
-                "requires": sorted(m.requires),
-                "settings": getattr(m, "settings", {}),
-            }
-            for m in metrics
-        ],
+        "metrics": [metric_record(registry, m, model.frontend.grid) for m in metrics],
+        "skipped_metrics": skipped_metrics,
         "packages": package_versions(),
         "environment": environment(),
         "failures": failures,
@@ -244,7 +252,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
 
     rows: list[ResultRow] = []
     records: list[dict[str, Any]] = []
-    masks = evidence_masks(clips, model.frontend.grid) if mask_metrics else None
+    masks = evidence_masks(clips, model.frontend.grid) if any("masks" in m.plugin.requires for m in metrics) else None
     with progress_bar(show_progress) as progress:
         inputs, predictions = _predict(model, clips, config.batch_size)
         cue_tracks = _extract_cues(extractor, clips, failures, progress) if extractor else None
@@ -269,9 +277,11 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                         tracks,
                         batch_seed,
                         None if masks is None else masks[start : start + len(batch_clips)],
+                        explainer=method_explainer(model, planned, batch_seed),
                     )
                     for metric in metrics:
-                        rows.extend(_score(metric, batch, label, run_id, corpus.name, config, model, failures))
+                        scored = replace(batch, profile=profiles.get(metric.name))
+                        rows.extend(_score(metric, scored, label, run_id, corpus.name, config, model, failures))
                 progress.update(task, advance=len(batch_clips))
             write_results(run_dir, rows)
             write_explanations(run_dir, records)
@@ -292,6 +302,26 @@ def explanation_record(explanation: Explanation, labels: Sequence[str]) -> dict[
         "salient_windows": salient_windows(explanation).round(4).tolist(),
         "details": dict(explanation.details),
     }
+
+
+def method_explainer(model: LoadedModel, planned: PlannedMethod, seed: int) -> Explainer:
+    """The planned method as Quantus's ``explain_func``: any network of the model's architecture, NumPy in and out.
+
+    Robustness metrics call it on perturbed inputs, randomisation metrics on a
+    randomised copy of the network; the seed stays the batch's, so a stochastic method
+    draws the same noise it drew for the explanation being scored.
+    """
+
+    def explain(model: torch.nn.Module, inputs: np.ndarray, targets: np.ndarray, **_: Any) -> np.ndarray:
+        loaded = replace(base, network=model)
+        tensor = torch.as_tensor(np.asarray(inputs), dtype=torch.float32, device=base.device)
+        target_tensor = torch.as_tensor(np.asarray(targets), dtype=torch.long, device=base.device)
+        torch.manual_seed(seed)
+        output = as_attribution(planned.plugin.explain(loaded, tensor, target_tensor, planned.params, seed))
+        return np.asarray(output.relevance, dtype=np.float32)
+
+    base = model
+    return explain
 
 
 def metric_directions(manifest: Mapping[str, Any]) -> dict[str, bool | None]:
@@ -372,7 +402,7 @@ def _explain(
 
 
 def _score(
-    metric: MetricPlugin,
+    metric: PlannedMetric,
     batch: ScoringBatch,
     method: str,
     run_id: str,
@@ -382,31 +412,20 @@ def _score(
     failures: list[dict[str, str]],
 ) -> list[ResultRow]:
     try:
-        columns = metric.score(batch)
+        columns = score_batch(metric, batch)
     except Exception as error:  # recorded; the other metrics and batches go on
+        described = _describe(error)
         for clip in batch.clips:
-            failures.append(
-                {
-                    "stage": f"metric {metric.name} on {method}",
-                    "clip_id": clip.clip_id,
-                    "error": _describe(error),
-                }
-            )
-        columns = {"": np.full(len(batch.clips), np.nan)}
+            failures.append({"stage": f"metric {metric.name} on {method}", "clip_id": clip.clip_id, "error": described})
+        columns = columns_of_failure(len(batch.clips), f"metric failed: {described}")
     rows = []
-    uses_cues = "cues" in metric.requires
-    for key, values in columns.items():
-        values = np.asarray(values, dtype=float)
-        if values.shape != (len(batch.clips),):
-            failures.append(
-                {
-                    "stage": f"metric {metric.name}",
-                    "clip_id": "*",
-                    "error": f"returned shape {values.shape} for {len(batch.clips)} clips",
-                }
-            )
-            continue
-        for clip, target, value in zip(batch.clips, batch.targets, values, strict=True):
+    uses_cues = "cues" in metric.plugin.requires
+    # a clip whose cue extraction failed carries that failure as the reason of its NaN cue scores
+    cue_errors = {f["clip_id"]: f["error"] for f in failures if f["stage"].startswith("cues ")} if uses_cues else {}
+    for scored in columns:
+        for clip, target, value, reason in zip(batch.clips, batch.targets, scored.values, scored.reasons, strict=True):
+            if np.isnan(value) and clip.clip_id in cue_errors:
+                reason = f"cue extraction failed: {cue_errors[clip.clip_id]}"
             prediction = model.labels[int(target)]
             rows.append(
                 ResultRow(
@@ -416,12 +435,13 @@ def _score(
                     model=model.name,
                     method=method,
                     cues=config.cues if uses_cues else "",
-                    metric=metric.name if not key else f"{metric.name}:{key}",
+                    metric=metric.name if not scored.column else f"{metric.name}:{scored.column}",
                     clip_id=clip.clip_id,
                     label=clip.label,
                     prediction=prediction,
                     correct=prediction == clip.label,
                     value=float(value),
+                    reason=reason,
                 )
             )
     return rows

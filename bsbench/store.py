@@ -95,6 +95,8 @@ def read_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
         frame = pd.read_parquet(results_path)
     except Exception as error:  # pyarrow raises several types for damaged files
         raise ResultsError(f"{results_path}: cannot be read as Parquet ({' '.join(str(error).split())})") from None
+    if "reason" not in frame.columns:  # runs written before NaN values carried their reason
+        frame["reason"] = ""
     missing = [column for column in RESULT_COLUMNS if column not in frame.columns]
     if missing:
         raise ResultsError(f"{results_path}: missing columns {', '.join(missing)}")

@@ -211,6 +211,7 @@ RESULT_COLUMNS = (
     "prediction",
     "correct",
     "value",
+    "reason",
 )
 
 
@@ -219,7 +220,7 @@ class ResultRow:
     """One score of one explanation: the long format every table is a view of.
 
     ``cues`` is empty for metrics that do not read cue tracks. ``value`` is NaN when a
-    metric is undefined for the clip (the reason is kept in the run's failure log).
+    metric is undefined for the clip, and ``reason`` then says why (empty otherwise).
     """
 
     run_id: str
@@ -234,3 +235,4 @@ class ResultRow:
     prediction: str
     correct: bool
     value: float
+    reason: str = ""

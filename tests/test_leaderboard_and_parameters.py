@@ -10,8 +10,9 @@ import pytest
 from bsbench_plugins.methods.occlusion.plugin import OcclusionParameters
 
 from bsbench.errors import UsageError
-from bsbench.leaderboard import aggregate, bootstrap_interval, model_quality, render, wide
+from bsbench.leaderboard import aggregate, model_quality, render, wide
 from bsbench.parameters import build_parameters, parse_key_values, split_spec
+from bsbench.statistics import bootstrap_interval
 
 
 def rows() -> pd.DataFrame:
@@ -61,7 +62,8 @@ def test_render_formats():
     records = json.loads(render(board, "json"))
     assert {"dataset", "model", "method", "metric", "n", "mean", "ci_low", "ci_high"} <= set(records[0])
     assert render(board, "csv").splitlines()[0] == (
-        "dataset,model,method,metric,higher_is_better,n,mean,ci_low,ci_high,model_test_accuracy,model_test_uar"
+        "dataset,model,method,metric,higher_is_better,n,mean,ci_low,ci_high,model_test_accuracy,model_test_uar,"
+        "rank,rank_low,rank_high,p_first"
     )
     with pytest.raises(UsageError, match="--format 'xml'"):
         render(board, "xml")

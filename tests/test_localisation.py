@@ -35,7 +35,7 @@ def scored(model, clips, maps):
     )
     batch = ScoringBatch(model, clips, inputs.numpy(), targets, explanations, None, 0, evidence_masks(clips, grid))
     return {
-        metric.name: metric.score(batch)[""]
+        metric.name: metric.score(batch, metric.parameters()).columns[""]
         for metric in (RelevanceMassAccuracyMetric(), RelevanceRankAccuracyMetric())
     }
 
@@ -99,8 +99,25 @@ class _Plugin:
         register(_RecordingsOnly())
 
 
-def test_localisation_without_ground_truth_fails_before_any_training(tmp_path):
+def test_localisation_alone_without_ground_truth_fails_before_any_training(tmp_path):
     registry = load_registry(extra_plugins={"no-truth-package": _Plugin()})
     config = RunConfig(dataset="no-truth", metrics=("relevance-mass-accuracy",), out=tmp_path / "run")
-    with pytest.raises(UsageError, match="needs ground-truth evidence masks, and dataset no-truth has none"):
+    with pytest.raises(UsageError, match="nothing left to score: relevance-mass-accuracy needs ground truth"):
         run_benchmark(config, registry, show_progress=False)
+    assert not (tmp_path / "run" / "results.parquet").exists()
+
+
+def test_localisation_without_ground_truth_is_skipped_with_its_reason(tmp_path):
+    registry = load_registry(extra_plugins={"no-truth-package": _Plugin()})
+    config = RunConfig(
+        dataset="no-truth",
+        methods=("random",),
+        metrics=("relevance-mass-accuracy", "sufficiency"),
+        limit=4,
+        epochs=1,
+        out=tmp_path / "run",
+    )
+    result = run_benchmark(config, registry, show_progress=False)
+    [skipped] = result.manifest["skipped_metrics"]
+    assert skipped["metric"] == "relevance-mass-accuracy" and "dataset no-truth has none" in skipped["reason"]
+    assert set(result.rows["metric"]) == {"sufficiency"} and len(result.rows) == 4

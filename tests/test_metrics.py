@@ -8,7 +8,9 @@ import quantus
 from bsbench_plugins.metrics.cue_salience import standardised_differences
 from bsbench_plugins.metrics.quantus_faithfulness import (
     FaithfulnessCorrelationMetric,
+    FaithfulnessCorrelationParameters,
     PixelFlippingMetric,
+    PixelFlippingParameters,
     curve_auc,
     features_per_step,
 )
@@ -59,10 +61,11 @@ def test_quantus_own_auc_path_breaks_on_numpy_without_trapz(scoring):
 
 def test_pixel_flipping_auc_works_on_this_numpy(registry, scoring):
     batch = scoring("crp")
-    values = registry.get("metric", "pixel-flipping").score(batch)[""]
+    metric = registry.get("metric", "pixel-flipping")
+    values = metric.score(batch, metric.parameters())[""]
     assert values.shape == (4,)
     assert np.all((values >= 0) & (values <= 1))
-    again = registry.get("metric", "pixel-flipping").score(batch)[""]
+    again = metric.score(batch, metric.parameters())[""]
     np.testing.assert_array_equal(values, again)
 
 
@@ -78,9 +81,9 @@ def test_features_per_step_divides():
 
 def test_faithfulness_correlation_is_seeded_and_separates_random(registry, scoring):
     metric = registry.get("metric", "faithfulness-correlation")
-    crp = metric.score(scoring("crp"))[""]
+    crp = metric.score(scoring("crp"), metric.parameters())[""]
     assert crp.shape == (4,) and np.all(np.abs(crp) <= 1)
-    np.testing.assert_array_equal(crp, metric.score(scoring("crp"))[""])
+    np.testing.assert_array_equal(crp, metric.score(scoring("crp"), metric.parameters())[""])
 
 
 def test_salient_windows_follow_the_paper_rule():
@@ -126,7 +129,8 @@ def test_an_all_negative_map_is_scored_not_refused(small_model, small_corpus):
         )
         batch = ScoringBatch(small_model, tuple(clips), inputs.numpy(), targets.numpy(), explanations, None, 0)
         return [
-            metric.score(batch)[""] for metric in (FaithfulnessCorrelationMetric(nr_runs=10), PixelFlippingMetric())
+            FaithfulnessCorrelationMetric().score(batch, FaithfulnessCorrelationParameters(nr_runs=10))[""],
+            PixelFlippingMetric().score(batch, PixelFlippingParameters())[""],
         ]
 
     shifted = scores(relevance - 2.0)  # every cell negative

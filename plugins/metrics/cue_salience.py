@@ -9,45 +9,71 @@ inside the windows or the cue is constant over the clip.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from bsbench.protocols import ScoringBatch
+from bsbench.protocols import Scores, ScoringBatch
 from bsbench.salient_windows import WINDOW_SECONDS, frames_inside, salient_windows
 from bsbench.types import CueTracks, Explanation
+
+
+@dataclass(frozen=True)
+class CueSalienceParameters:
+    #: Fewer defined frames of a cue inside the salient windows leave its difference undefined.
+    min_frames: int = 3
 
 
 class CueSalienceMetric:
     name = "cue-salience"
     description = "Per cue: standardised difference between the salient windows and the whole clip (paper)."
-    version = "0.1.0"
+    version = "0.2.0"
     higher_is_better = None
     requires = frozenset({"cues"})
+    parameters = CueSalienceParameters
 
-    def __init__(self, min_frames: int = 3) -> None:
-        self.settings = {"min_frames": min_frames, "window_seconds": WINDOW_SECONDS, "top_windows": 5}
+    def settings(self, params: CueSalienceParameters) -> dict[str, Any]:
+        return {"min_frames": params.min_frames, "window_seconds": WINDOW_SECONDS, "top_windows": 5}
 
-    def score(self, batch: ScoringBatch) -> Mapping[str, np.ndarray]:
+    def model_passes(self, params: Any, grid: Any) -> int:
+        return 0
+
+    def score(self, batch: ScoringBatch, params: CueSalienceParameters) -> Scores:
         assert batch.cue_tracks is not None  # the runner supplies cues to metrics that require them
         cues = sorted(batch.cue_tracks[0].tracks)
         values = {cue: np.full(len(batch.explanations), np.nan) for cue in cues}
+        reasons = {cue: [""] * len(batch.explanations) for cue in cues}
         for i, (explanation, tracks) in enumerate(zip(batch.explanations, batch.cue_tracks, strict=True)):
-            for cue, difference in standardised_differences(explanation, tracks, self.settings["min_frames"]).items():
-                values[cue][i] = difference
-        return values
+            for cue, (difference, reason) in differences_with_reasons(explanation, tracks, params.min_frames).items():
+                values[cue][i], reasons[cue][i] = difference, reason
+        return Scores(values, reasons)
 
 
 def standardised_differences(explanation: Explanation, tracks: CueTracks, min_frames: int) -> dict[str, float]:
+    """Cue -> standardised difference between the salient windows and the whole clip (NaN where undefined)."""
+    return {cue: value for cue, (value, _) in differences_with_reasons(explanation, tracks, min_frames).items()}
+
+
+def differences_with_reasons(
+    explanation: Explanation, tracks: CueTracks, min_frames: int
+) -> dict[str, tuple[float, str]]:
+    """Cue -> (standardised difference, "") or (NaN, why it is undefined)."""
     windows = salient_windows(explanation)
     inside = frames_inside(windows, tracks.n_frames, tracks.seconds_per_frame)
+    if tracks.n_frames * tracks.seconds_per_frame < WINDOW_SECONDS:
+        short = f"clip shorter than one salient window ({WINDOW_SECONDS * 1000:.0f} ms)"
+        return {cue: (float("nan"), short) for cue in tracks.tracks}
     differences = {}
     for cue, track in tracks.tracks.items():
         valid = tracks.valid_frames(cue)
         whole, salient = track[valid], track[valid & inside]
-        spread = whole.std() if whole.size else 0.0
-        if salient.size < min_frames or spread == 0:
-            differences[cue] = float("nan")
+        if salient.size < min_frames:
+            where = "voiced " if cue in tracks.voiced_only else "defined "
+            reason = f"{salient.size} {where}frames of {cue} inside the salient windows (fewer than {min_frames})"
+            differences[cue] = (float("nan"), reason)
+        elif whole.std() == 0:
+            differences[cue] = (float("nan"), f"{cue} is constant over the clip")
         else:
-            differences[cue] = float((salient.mean() - whole.mean()) / spread)
+            differences[cue] = (float((salient.mean() - whole.mean()) / whole.std()), "")
     return differences

@@ -9,6 +9,7 @@ shifted (see :func:`quantus_inputs`).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -39,9 +40,17 @@ def quantus_inputs(batch: ScoringBatch) -> dict[str, Any]:
     }
 
 
+def n_features(batch: ScoringBatch) -> int:
+    """Cells per input: what Quantus counts as features."""
+    return math.prod(batch.inputs.shape[1:])
+
+
 def call_quantus(metric: quantus.Metric, batch: ScoringBatch, **overrides: Any) -> np.ndarray:
     """Per-sample scores of ``metric`` on ``batch``; ``overrides`` replace or add call arguments."""
     np.random.seed(batch.seed % 2**32)
+    arguments = quantus_inputs(batch)
+    if batch.explainer is not None:
+        arguments["explain_func"] = batch.explainer
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return np.asarray(metric(**{**quantus_inputs(batch), **overrides}), dtype=float)
+        return np.asarray(metric(**{**arguments, **overrides}), dtype=float)

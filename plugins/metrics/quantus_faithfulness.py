@@ -1,6 +1,6 @@
 """Faithfulness metrics through Quantus 0.6, the reference implementation.
 
-Quantus is called through :mod:`quantus_calls` (its pitfalls handled once). Perturbation
+Quantus is called through :mod:`quantus_calls` (its pitfalls handled once). Removal
 replaces cells with the clip's minimum (Quantus's "black"), which in a max-referenced
 log-mel spectrogram is silence.
 
@@ -14,12 +14,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import quantus
-from bsbench_plugins.metrics.quantus_calls import call_quantus
+from bsbench_plugins.metrics.presets import preset_value, resolved
+from bsbench_plugins.metrics.quantus_calls import call_quantus, n_features
 
 from bsbench.protocols import ScoringBatch
+from bsbench.types import InputGrid
+
+FAITHFULNESS_CORRELATION_PRESETS = {"quick": {"nr_runs": 20}, "standard": {"nr_runs": 50}, "paper": {"nr_runs": 100}}
+
+
+@dataclass(frozen=True)
+class FaithfulnessCorrelationParameters:
+    preset: str = "standard"
+    #: Random cell subsets removed per clip (0: from the preset: 20, 50, 100 as in Quantus).
+    nr_runs: int = 0
+    #: Share of the input's cells in each subset.
+    subset_fraction: float = 0.05
 
 
 class FaithfulnessCorrelationMetric:
@@ -27,25 +42,44 @@ class FaithfulnessCorrelationMetric:
 
     name = "faithfulness-correlation"
     description = "Quantus FaithfulnessCorrelation: relevance of random subsets vs. drop in class probability."
-    version = "0.1.0"
+    version = "0.2.0"
     higher_is_better = True
     requires = frozenset({"model"})
+    parameters = FaithfulnessCorrelationParameters
 
-    def __init__(self, nr_runs: int = 50, subset_fraction: float = 0.05) -> None:
-        self.settings = {"nr_runs": nr_runs, "subset_fraction": subset_fraction, "perturb_baseline": "black"}
+    def settings(self, params: FaithfulnessCorrelationParameters) -> dict[str, Any]:
+        return {
+            **resolved(params, FAITHFULNESS_CORRELATION_PRESETS),
+            "subset_fraction": params.subset_fraction,
+            "perturb_baseline": "black",
+        }
 
-    def score(self, batch: ScoringBatch) -> Mapping[str, np.ndarray]:
-        n_features = math.prod(batch.inputs.shape[1:])
-        metric = quantus.FaithfulnessCorrelation(
-            nr_runs=self.settings["nr_runs"],
-            subset_size=max(1, round(self.settings["subset_fraction"] * n_features)),
+    def model_passes(self, params: FaithfulnessCorrelationParameters, grid: InputGrid) -> int:
+        return preset_value(params, "nr_runs", FAITHFULNESS_CORRELATION_PRESETS) + 1
+
+    def quantus_metric(self, params: FaithfulnessCorrelationParameters, batch: ScoringBatch) -> quantus.Metric:
+        return quantus.FaithfulnessCorrelation(
+            nr_runs=preset_value(params, "nr_runs", FAITHFULNESS_CORRELATION_PRESETS),
+            subset_size=max(1, round(params.subset_fraction * n_features(batch))),
             perturb_baseline="black",
             abs=False,
             normalise=True,
             return_aggregate=False,
             disable_warnings=True,
         )
-        return {"": call_quantus(metric, batch)}
+
+    def score(self, batch: ScoringBatch, params: FaithfulnessCorrelationParameters) -> Mapping[str, np.ndarray]:
+        return {"": call_quantus(self.quantus_metric(params, batch), batch)}
+
+
+PIXEL_FLIPPING_PRESETS = {"quick": {"steps": 16}, "standard": {"steps": 64}, "paper": {"steps": 256}}
+
+
+@dataclass(frozen=True)
+class PixelFlippingParameters:
+    preset: str = "standard"
+    #: Points on the removal curve (0: from the preset: 16, 64, 256); rounded to a divisor of the cell count.
+    steps: int = 0
 
 
 class PixelFlippingMetric:
@@ -53,29 +87,121 @@ class PixelFlippingMetric:
 
     name = "pixel-flipping"
     description = "Quantus PixelFlipping: area under the probability curve, most relevant cells removed first."
-    version = "0.1.0"
+    version = "0.2.0"
     higher_is_better = False
     requires = frozenset({"model"})
+    parameters = PixelFlippingParameters
 
-    def __init__(self, steps: int = 64) -> None:
-        self.settings = {
-            "steps": steps,
+    def settings(self, params: PixelFlippingParameters) -> dict[str, Any]:
+        return {
+            **resolved(params, PIXEL_FLIPPING_PRESETS),
             "perturb_baseline": "black",
             "auc": "trapezoid over removed fraction 0..1",
         }
 
-    def score(self, batch: ScoringBatch) -> Mapping[str, np.ndarray]:
-        n_features = math.prod(batch.inputs.shape[1:])
-        metric = quantus.PixelFlipping(
-            features_in_step=features_per_step(n_features, self.settings["steps"]),
+    def model_passes(self, params: PixelFlippingParameters, grid: InputGrid) -> int:
+        cells = math.prod(grid.shape)
+        return cells // features_per_step(cells, preset_value(params, "steps", PIXEL_FLIPPING_PRESETS))
+
+    def quantus_metric(self, params: PixelFlippingParameters, batch: ScoringBatch) -> quantus.Metric:
+        return quantus.PixelFlipping(
+            features_in_step=features_per_step(
+                n_features(batch), preset_value(params, "steps", PIXEL_FLIPPING_PRESETS)
+            ),
             perturb_baseline="black",
             abs=False,
             normalise=True,
             return_auc_per_sample=False,
             disable_warnings=True,
         )
-        curves = call_quantus(metric, batch)
-        return {"": curve_auc(curves)}
+
+    def score(self, batch: ScoringBatch, params: PixelFlippingParameters) -> Mapping[str, np.ndarray]:
+        return {"": curve_auc(call_quantus(self.quantus_metric(params, batch), batch))}
+
+
+MONOTONICITY_PRESETS = {
+    "quick": {"steps": 16, "nr_samples": 2},
+    "standard": {"steps": 32, "nr_samples": 4},
+    "paper": {"steps": 128, "nr_samples": 10},
+}
+
+
+@dataclass(frozen=True)
+class MonotonicityCorrelationParameters:
+    preset: str = "standard"
+    #: Cell groups removed one at a time, least relevant first (0: from the preset: 16, 32, 128).
+    steps: int = 0
+    #: Uniform-noise replacements per group (0: from the preset: 2, 4, 10).
+    nr_samples: int = 0
+
+
+class MonotonicityCorrelationMetric:
+    """Spearman correlation between a cell group's relevance and the prediction change its noising causes."""
+
+    name = "monotonicity-correlation"
+    description = "Quantus MonotonicityCorrelation: relevance of cell groups vs. prediction variance when noised."
+    version = "0.1.0"
+    higher_is_better = True
+    requires = frozenset({"model"})
+    parameters = MonotonicityCorrelationParameters
+
+    def settings(self, params: MonotonicityCorrelationParameters) -> dict[str, Any]:
+        return {**resolved(params, MONOTONICITY_PRESETS), "perturb_baseline": "uniform", "abs": True}
+
+    def model_passes(self, params: MonotonicityCorrelationParameters, grid: InputGrid) -> int:
+        cells = math.prod(grid.shape)
+        steps = cells // features_per_step(cells, preset_value(params, "steps", MONOTONICITY_PRESETS))
+        return steps * preset_value(params, "nr_samples", MONOTONICITY_PRESETS) + 1
+
+    def quantus_metric(self, params: MonotonicityCorrelationParameters, batch: ScoringBatch) -> quantus.Metric:
+        steps = preset_value(params, "steps", MONOTONICITY_PRESETS)
+        return quantus.MonotonicityCorrelation(
+            features_in_step=features_per_step(n_features(batch), steps),
+            nr_samples=preset_value(params, "nr_samples", MONOTONICITY_PRESETS),
+            perturb_baseline="uniform",
+            abs=True,
+            normalise=True,
+            return_aggregate=False,
+            disable_warnings=True,
+        )
+
+    def score(self, batch: ScoringBatch, params: MonotonicityCorrelationParameters) -> Mapping[str, np.ndarray]:
+        return {"": call_quantus(self.quantus_metric(params, batch), batch)}
+
+
+@dataclass(frozen=True)
+class SufficiencyParameters:
+    #: Two clips count as explained alike when the distance of their maps is below this.
+    threshold: float = 0.6
+
+
+class SufficiencyMetric:
+    """Share of clips with a similar explanation that receive the same prediction (within the batch).
+
+    A batch-level notion: each clip's score depends on the other clips explained with
+    it, so it is comparable across methods only on the same batches (the runner's).
+    """
+
+    name = "sufficiency"
+    description = "Quantus Sufficiency: clips with close explanations get the same prediction (per batch)."
+    version = "0.1.0"
+    higher_is_better = True
+    requires = frozenset({"model"})
+    parameters = SufficiencyParameters
+
+    def settings(self, params: SufficiencyParameters) -> dict[str, Any]:
+        return {"threshold": params.threshold, "distance": "euclidean on max-normalised maps"}
+
+    def model_passes(self, params: SufficiencyParameters, grid: InputGrid) -> int:
+        return 1
+
+    def quantus_metric(self, params: SufficiencyParameters, batch: ScoringBatch) -> quantus.Metric:
+        return quantus.Sufficiency(
+            threshold=params.threshold, abs=False, normalise=True, return_aggregate=False, disable_warnings=True
+        )
+
+    def score(self, batch: ScoringBatch, params: SufficiencyParameters) -> Mapping[str, np.ndarray]:
+        return {"": call_quantus(self.quantus_metric(params, batch), batch)}
 
 
 def features_per_step(n_features: int, steps: int) -> int:

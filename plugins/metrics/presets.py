@@ -1,0 +1,24 @@
+"""Cost presets of the sampling metrics: ``quick``, ``standard`` and ``paper``.
+
+Each preset fixes the step and sample counts of every metric that perturbs or
+re-explains, so a run's cost follows from its preset in forward passes (``bsbench
+metrics`` prints them). ``quick`` is for smoke runs and CI, ``standard`` the default,
+``paper`` the counts of the metrics' original publications where those are affordable
+on a CPU. A parameter set explicitly (non-zero) wins over the preset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def preset_value(params: Any, setting: str, table: Mapping[str, Mapping[str, int]]) -> int:
+    """``params.<setting>`` when set (non-zero), else the value ``table`` gives it in ``params.preset``."""
+    explicit = getattr(params, setting)
+    return int(explicit) if explicit else int(table[params.preset][setting])
+
+
+def resolved(params: Any, table: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """Every setting of ``table`` resolved for ``params``: what the manifest records."""
+    return {setting: preset_value(params, setting, table) for setting in table[params.preset]}
