@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import quantus
 import torch
-from bsbench_plugins.metrics.quantus_complexity import ALL_ZERO_MAP
+from bsbench_plugins.metrics.quantus_calls import ALL_ZERO_MAP
 from bsbench_plugins.metrics.quantus_localisation import NO_EVIDENCE
 from bsbench_plugins.metrics.quantus_robustness import sensitivities
 

@@ -61,11 +61,17 @@ def test_run_writes_manifest_and_long_rows(finished_run):
     assert manifest["failures"] == []
     rows = pd.read_parquet(finished_run / "results.parquet")
     assert list(rows.columns) == list(RESULT_COLUMNS)
-    # 3 methods x 7 clips x (2 faithfulness + 8 librosa cue columns)
-    assert len(rows) == 3 * 7 * 10
-    assert set(rows.metric) == {"faithfulness-correlation", "pixel-flipping"} | {
+    # 3 methods x 7 clips x (2 faithfulness + 8 librosa cue columns + cue plausibility)
+    assert len(rows) == 3 * 7 * 11
+    assert set(rows.metric) == {"faithfulness-correlation", "pixel-flipping", "cue-plausibility"} | {
         f"cue-salience:{cue}" for cue in LibrosaCues.cues
     }
+    # every NaN says why; every number has no reason
+    assert (rows.value.isna() == (rows.reason != "")).all()
+    metric_records = {m["name"]: m for m in manifest["metrics"]}
+    assert metric_records["pixel-flipping"]["settings"]["steps"] == 64
+    assert metric_records["pixel-flipping"]["parameters"]["preset"] == "standard"
+    assert metric_records["pixel-flipping"]["model_passes_per_clip"] == 64
     assert set(rows[rows.metric.str.startswith("cue")].cues) == {"librosa"}
     assert set(rows[~rows.metric.str.startswith("cue")].cues) == {""}
     assert sorted(rows.label.unique()) == ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
@@ -108,7 +114,9 @@ def test_leaderboard_reprints_from_files(finished_run):
     assert done.returncode == 0, done.stderr
     board = pd.DataFrame(json.loads(done.stdout))
     assert set(board.method) == {"crp", "random", "occlusion:stride=16x20,window=16x20"}
-    assert len(board) == 3 * 10 and (board.n[board.metric == "pixel-flipping"] == 7).all()
+    assert len(board) == 3 * 11 and (board.n[board.metric == "pixel-flipping"] == 7).all()
+    ranked = board[board.metric == "faithfulness-correlation"]
+    assert sorted(ranked["rank"]) == [1.0, 2.0, 3.0] and ranked["p_first"].sum() == pytest.approx(1.0)
     rows = pd.read_parquet(finished_run / "results.parquet")
     crp_fc = rows[(rows.method == "crp") & (rows.metric == "faithfulness-correlation")].value.mean()
     assert board[(board.method == "crp") & (board.metric == "faithfulness-correlation")][

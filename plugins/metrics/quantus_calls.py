@@ -18,9 +18,31 @@ import quantus
 
 from bsbench.protocols import ScoringBatch
 
+ALL_ZERO_MAP = "map is all zero: there is no relevance to distribute over cells"
+
+
+def normalise_each_by_max(a: np.ndarray) -> np.ndarray:
+    """Each map (first axis) divided by its own largest magnitude; an all-zero map stays zero.
+
+    Quantus's default divides the whole batch by one batch-wide peak, which makes a clip's
+    score depend on its batch-mates (and an all-zero map divided by its own peak is NaN).
+    """
+    peaks = np.abs(a).max(axis=tuple(range(1, a.ndim)), keepdims=True)
+    return a / np.where(peaks > 0, peaks, 1.0)
+
+
+def raw_relevance(batch: ScoringBatch) -> np.ndarray:
+    """The explanations as Quantus's ``a_batch``, (clips, 1, bins, frames), without quantus_inputs's shift."""
+    return np.stack([explanation.relevance for explanation in batch.explanations])[:, None].astype(np.float32)
+
+
+def is_uniform(maps: np.ndarray) -> bool:
+    """True when every cell of every map is equal: the batches Quantus's ordering guard refuses."""
+    return bool(maps.max() == maps.min())
+
 
 def quantus_inputs(batch: ScoringBatch) -> dict[str, Any]:
-    relevance = np.stack([explanation.relevance for explanation in batch.explanations])[:, None]
+    relevance = raw_relevance(batch)
     # Quantus refuses a batch whose cells are all negative (an occlusion map of a clip
     # where every patch raises the logit). Scores read a map's order (flipping) or its
     # correlation over fixed-size subsets, both blind to a constant shift, so such a

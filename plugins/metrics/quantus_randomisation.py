@@ -31,8 +31,7 @@ from typing import Any
 import numpy as np
 import quantus
 import torch
-from bsbench_plugins.metrics.quantus_calls import call_quantus
-from bsbench_plugins.metrics.quantus_complexity import normalise_each_by_max, raw_relevance
+from bsbench_plugins.metrics.quantus_calls import call_quantus, normalise_each_by_max, raw_relevance
 
 from bsbench.parameters import NoParameters
 from bsbench.protocols import Scores, ScoringBatch

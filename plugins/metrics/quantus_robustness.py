@@ -32,8 +32,7 @@ from typing import Any
 import numpy as np
 import quantus
 from bsbench_plugins.metrics.presets import preset_value, resolved
-from bsbench_plugins.metrics.quantus_calls import call_quantus
-from bsbench_plugins.metrics.quantus_complexity import ALL_ZERO_MAP, is_uniform, raw_relevance
+from bsbench_plugins.metrics.quantus_calls import ALL_ZERO_MAP, call_quantus, is_uniform, raw_relevance
 from quantus.functions.perturb_func import batch_uniform_noise
 
 from bsbench.errors import UsageError
