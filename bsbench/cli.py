@@ -380,7 +380,7 @@ def validate_command(
     On the synthetic corpus with localised evidence: (a) every method beats random on
     localisation; (b) maps change when the model's weights are re-drawn (MPRT);
     (c) a new seed moves each metric less than half its 95% interval; (d) each metric
-    resists a minor weight perturbation and reacts to shuffled maps (after MetaQuantus).
+    resists a minor weight perturbation and reacts to noise maps (after MetaQuantus).
     """
     config = ValidationConfig(
         model=model,

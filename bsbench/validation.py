@@ -16,8 +16,10 @@ placement (the class evidence sits in a known time x frequency region of each cl
 (d) metric reliability after MetaQuantus (Hedstroem et al. 2023): noise resilience -
     a minor perturbation of the weights (Gaussian noise of 1% of each tensor's SD, the
     predictions unchanged) moves the metric's mean by less than half its interval
-    width; adversary reactivity - shuffling each map's cells (same values, random
-    places) moves it by more than that.
+    width; adversary reactivity - replacing each map by seeded uniform noise (an
+    explanation that knows nothing) moves it by more than that. Noise rather than a
+    shuffle of the map's own cells: sparseness and entropy are blind to where cells
+    sit by design, and a shuffle would fail them for what they are meant to ignore.
 
 Every number goes into the table, passed or not: a failed check is a finding about
 the metric or the method, not something to tune away.
@@ -150,13 +152,13 @@ def validate(
         for label, m in _by_label(scene.methods)
     }
     results.extend(_stability_rows(scene, scores, resilient, "(d) noise resilience: moves less than CI/2", less=True))
-    shuffled = {
-        label: _score(scene, m, _shuffled(maps[label], config.seed), config.seed)
+    noise = {
+        label: _score(scene, m, _noise_maps(maps[label], config.seed), config.seed)
         for label, m in _by_label(scene.methods)
         if label != "random"
     }
     results.extend(
-        _stability_rows(scene, scores, shuffled, "(d) adversary reactivity: moves more than CI/2", less=False)
+        _stability_rows(scene, scores, noise, "(d) adversary reactivity: moves more than CI/2", less=False)
     )
     return results
 
@@ -277,10 +279,9 @@ def _nudged_copy(network: torch.nn.Module, seed: int) -> torch.nn.Module:
     return nudged.eval()
 
 
-def _shuffled(maps: np.ndarray, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    flat = maps.reshape(len(maps), -1)
-    return np.stack([row[rng.permutation(row.size)] for row in flat]).reshape(maps.shape)
+def _noise_maps(maps: np.ndarray, seed: int) -> np.ndarray:
+    """Uniform noise in [0, 1) shaped like ``maps``: the explanation of a method that knows nothing."""
+    return np.random.default_rng(seed).random(maps.shape).astype(np.float32)
 
 
 def _mean_rank_correlation(first: np.ndarray, second: np.ndarray) -> float:

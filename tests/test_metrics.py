@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import quantus
-from bsbench_plugins.metrics.cue_salience import standardised_differences
+from bsbench_plugins.metrics.cue_salience import differences_with_reasons, standardised_differences
 from bsbench_plugins.metrics.quantus_faithfulness import (
     FaithfulnessCorrelationMetric,
     FaithfulnessCorrelationParameters,
@@ -138,3 +138,10 @@ def test_an_all_negative_map_is_scored_not_refused(small_model, small_corpus):
         assert np.isfinite(negative).all()
         # float32 sums over shifted maps differ in their last bits: 1e-5 is rounding, not a change.
         assert np.allclose(original, negative, atol=1e-5)
+
+
+def test_a_clip_shorter_than_one_salient_window_is_undefined_with_its_reason():
+    relevance = np.random.default_rng(0).random((128, 134)).astype(np.float32)
+    short = CueTracks("c", 0.01, {"loudness": np.linspace(0, 1, 10)}, {"loudness": "a.u."}, np.ones(10, dtype=bool))
+    [(value, reason)] = differences_with_reasons(Explanation("c", relevance, GRID, "m", 0), short, 3).values()
+    assert np.isnan(value) and reason == "clip shorter than one salient window (150 ms)"

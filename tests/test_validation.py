@@ -34,7 +34,7 @@ def test_validate_reports_every_check_and_exits_by_the_verdicts():
     assert all(0 <= row["value"] < 1 for row in mprt.values())
     # Deterministic methods and a deterministic metric: a new seed changes nothing at all.
     assert by_check["(c) new seed moves the mean less than CI/2"]["pixel-flipping"]["pass"]
-    # Shuffling a map's cells destroys its localisation: the metric must react.
+    # Noise in place of a map has no localisation: the metric must react.
     assert by_check["(d) adversary reactivity: moves more than CI/2"]["relevance-mass-accuracy"]["pass"]
     failed = sum(not row["pass"] for row in rows)
     assert result.exit_code == (1 if failed else 0)
