@@ -14,7 +14,12 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from bsbench.types import Clip
 
 CACHE_ENV = "BSBENCH_CACHE"
 
@@ -31,6 +36,15 @@ def content_key(inputs: Mapping[str, Any]) -> str:
     """A short stable hash of JSON-serialisable ``inputs``."""
     canonical = json.dumps(inputs, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def clip_digest(clip: Clip) -> str:
+    """The clip's samples and rate, hashed: every cache entry derived from audio is keyed by this."""
+    digest = hashlib.blake2b(digest_size=16)
+    samples = np.ascontiguousarray(clip.waveform, dtype=np.float32)
+    digest.update(f"{clip.sample_rate}|{samples.shape[0]}|".encode())
+    digest.update(samples.tobytes())
+    return digest.hexdigest()
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -50,6 +51,7 @@ from bsbench.runner import (
     RunConfig,
     load_corpus,
     metric_directions,
+    plan_run,
     resolve_device,
     run_benchmark,
     select_clips,
@@ -234,8 +236,23 @@ def run_command(
     epochs: EpochsOption = None,
     out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/<timestamp>-<id>].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    batch_size: Annotated[
+        int, typer.Option(help="Clips per explanation batch (a batch is the unit that is cached and resumed).")
+    ] = 32,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be computed and what the cache holds; compute nothing.")
+    ] = False,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Exit 0 even when some pieces failed (they are recorded either way).")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Recompute every explanation and score instead of reading the cache.")
+    ] = False,
 ) -> None:
     """Explain clips with every method, score them with every metric, print the leaderboard.
+
+    Every explanation and score is kept in the cache by what produced it: repeating a
+    command (after a crash, or with one more method) computes only what is missing.
 
     With no options: the synthetic corpus, resnet-small (trained once, then cached),
     crp / gradcam / random, librosa cues, Quantus faithfulness and the paper's cue analysis.
@@ -258,7 +275,12 @@ def run_command(
         device=device,
         epochs=epochs,
         out=out,
+        use_cache=not no_cache,
+        batch_size=batch_size,
     )
+    if dry_run:
+        _print_plan(plan_run(config, _registry()))
+        return
     with _said_on_interrupt("a model in training resumes from its last finished epoch when the run is repeated"):
         result = run_benchmark(config, _registry(), show_progress=not quiet)
     for warning in result.manifest["dataset"]["warnings"]:
@@ -266,11 +288,43 @@ def run_command(
     if result.manifest["dataset"]["skipped"]:
         skipped = len(result.manifest["dataset"]["skipped"])
         stderr.print(f"{skipped} files skipped while reading {dataset}; `bsbench data info` lists them", markup=False)
-    for failure in result.manifest["failures"]:
-        stderr.print(f"skipped: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)
+    failures = result.manifest["failures"]
+    for failure in failures[:FAILURES_SHOWN]:
+        stderr.print(f"failed: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)
     stdout.print(render(result.leaderboard, "table"), markup=False)
     stdout.print(f"\n{model_summary(result.manifest['model']['card'])}", markup=False)
-    stdout.print(f"results: {result.run_dir}  ({result.manifest['seconds']} s)", markup=False)
+    pieces = result.manifest["pieces"]
+    stdout.print(
+        f"results: {result.run_dir}  ({result.manifest['seconds']} s; pieces computed {_counts(pieces['computed'])}, "
+        f"from cache {_counts(pieces['cached'])})",
+        markup=False,
+    )
+    if failures:
+        stages = Counter(failure["stage"] for failure in failures)
+        summary = "; ".join(f"{count} x {stage}" for stage, count in stages.most_common())
+        stderr.print(
+            f"{len(failures)} failed pieces ({summary}): each is listed under failures in "
+            f"{result.run_dir / 'manifest.json'} and its cells carry the reason in results.parquet",
+            markup=False,
+        )
+        if not keep_going:
+            raise typer.Exit(1)
+
+
+FAILURES_SHOWN = 5
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {count}" for kind, count in counts.items()) or "none"
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    stdout.print(f"model: {plan['model']}", markup=False)
+    stdout.print(f"clips: {plan['clips']} in {plan['batches_per_method']} batches per method", markup=False)
+    for skipped in plan["skipped_metrics"]:
+        stdout.print(f"skipped metric {skipped['metric']}: {skipped['reason']}", markup=False)
+    for kind, tally in plan["pieces"].items():
+        stdout.print(f"{kind}: {tally['to_compute']} to compute, {tally['cached']} cached", markup=False)
 
 
 @app.command("leaderboard")

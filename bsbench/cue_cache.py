@@ -10,14 +10,13 @@ damaged entry is recomputed.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from bsbench.cache import cache_dir, write_atomic
+from bsbench.cache import cache_dir, clip_digest, write_atomic
 from bsbench.protocols import CueExtractorPlugin
 from bsbench.types import Clip, CueTracks
 
@@ -28,7 +27,7 @@ VOICED_ONLY_KEY = "__voiced_only__"
 
 def cached_tracks(extractor: CueExtractorPlugin, clip: Clip) -> CueTracks:
     """The clip's tracks from the cache, extracting and storing them on a miss."""
-    path = cache_dir() / "cues" / f"{extractor.name}-{extractor.version}" / f"{_clip_digest(clip)}.npz"
+    path = _entry_path(extractor, clip)
     if path.is_file():
         stored = _read(path, extractor, clip)
         if stored is not None:
@@ -61,9 +60,10 @@ def _read(path: Path, extractor: CueExtractorPlugin, clip: Clip) -> CueTracks | 
         return None
 
 
-def _clip_digest(clip: Clip) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    samples = np.ascontiguousarray(clip.waveform, dtype=np.float32)
-    digest.update(f"{clip.sample_rate}|{samples.shape[0]}|".encode())
-    digest.update(samples.tobytes())
-    return digest.hexdigest()
+def is_cached(extractor: CueExtractorPlugin, clip: Clip) -> bool:
+    """Whether the clip's tracks are on disk (a damaged entry still counts: it is found, then recomputed)."""
+    return _entry_path(extractor, clip).is_file()
+
+
+def _entry_path(extractor: CueExtractorPlugin, clip: Clip) -> Path:
+    return cache_dir() / "cues" / f"{extractor.name}-{extractor.version}" / f"{clip_digest(clip)}.npz"

@@ -10,6 +10,7 @@ keeps what it finished.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -23,12 +24,13 @@ import pandas as pd
 import torch
 
 from bsbench.corpus_info import corpus_record
-from bsbench.cue_cache import cached_tracks
+from bsbench.cue_cache import cached_tracks, is_cached
 from bsbench.errors import DataError, UsageError
 from bsbench.labels import select_emotions
 from bsbench.leaderboard import aggregate, model_quality
-from bsbench.model_store import configure_model, load_checkpoint, trained_model
+from bsbench.model_store import MODEL_FILE, configure_model, load_checkpoint, model_folder, trained_model
 from bsbench.parameters import build_parameters, split_spec
+from bsbench.piece_cache import PieceCache, model_identity
 from bsbench.progress import progress_bar
 from bsbench.protocols import (
     CueExtractorPlugin,
@@ -40,10 +42,18 @@ from bsbench.protocols import (
     ScoringBatch,
     as_attribution,
     declared_passes,
+    metric_settings,
 )
 from bsbench.registry import Registry
 from bsbench.salient_windows import salient_windows
-from bsbench.scoring import PlannedMetric, columns_of_failure, metric_record, plan_metrics, score_batch
+from bsbench.scoring import (
+    ColumnScores,
+    PlannedMetric,
+    columns_of_failure,
+    metric_record,
+    plan_metrics,
+    score_batch,
+)
 from bsbench.store import (
     environment,
     package_versions,
@@ -85,6 +95,8 @@ class RunConfig:
     epochs: int | None = None
     batch_size: int = 32
     out: Path | None = None
+    #: Read and write explanation and score pieces in the cache (off: compute everything afresh).
+    use_cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,27 +170,36 @@ def select_clips(clips: Sequence[Clip], limit: int | None) -> list[Clip]:
     return chosen if limit is None else chosen[:limit]
 
 
-def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool = True) -> RunResult:
-    """Run the whole chain and write ``manifest.json`` and ``results.parquet`` into the run directory."""
-    started = time.perf_counter()
+@dataclass
+class _Setup:
+    """Everything resolved before the first piece is computed; the model is None in a dry run without one."""
+
+    corpus: Corpus
+    model: LoadedModel | None
+    model_folder: Path | None
+    clips: list[Clip]
+    methods: list[PlannedMethod]
+    metrics: list[PlannedMetric]
+    skipped_metrics: list[dict[str, str]]
+    extractor: CueExtractorPlugin | None
+    device: torch.device
+
+
+def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: bool) -> _Setup:
+    """Check the configuration, load the corpus and the model (training it when ``train``), choose the clips."""
     if config.split not in SPLITS:
         raise UsageError(f"--split {config.split!r}: choose one of {', '.join(SPLITS)}")
     if config.limit is not None and config.limit < 1:
         raise UsageError(f"--limit {config.limit}: must be at least 1")
-    dataset_record = registry.record("dataset", config.dataset)
-    model_record = registry.record("model", config.model)
+    dataset_plugin = registry.get("dataset", config.dataset)
+    model_plugin = configure_model(registry.get("model", config.model), config.model_options)
     methods = plan_methods(registry, config.methods)
     metrics = plan_metrics(registry, config.metrics, config.metric_preset)
-    profiles = {m.name: registry.get("profile", m.params.profile) for m in metrics if "profile" in m.plugin.requires}
     needs_cues = any("cues" in metric.plugin.requires for metric in metrics)
     extractor: CueExtractorPlugin | None = registry.get("cues", config.cues) if needs_cues else None
     device = resolve_device(config.device)
 
-    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-    run_dir = Path(config.out) if config.out else Path("runs") / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-
-    corpus = load_corpus(dataset_record.plugin, config.data_dir, config.seed, config.dataset_options, config.emotions)
+    corpus = load_corpus(dataset_plugin, config.data_dir, config.seed, config.dataset_options, config.emotions)
     skipped_metrics = []
     if not any(clip.ground_truth for clip in corpus.split(config.split)):
         for metric in [m for m in metrics if m.plugin.requires & GROUND_TRUTH_NEEDS]:
@@ -194,28 +215,96 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         raise UsageError(
             "--metric: nothing left to score: " + "; ".join(f"{s['metric']} {s['reason']}" for s in skipped_metrics)
         )
-    model_plugin = configure_model(model_record.plugin, config.model_options)
+    folder = None
     if config.checkpoint is not None:
-        model = load_checkpoint(model_plugin, config.checkpoint, device)
+        model: LoadedModel | None = load_checkpoint(model_plugin, config.checkpoint, device)
     else:
-        recipe = replace(model_plugin.training, epochs=config.epochs) if config.epochs else None
-        model = trained_model(
-            model_plugin,
-            corpus,
-            seed=config.seed,
-            device=device,
-            config=recipe,
-            show_progress=show_progress,
-        )
+        recipe = replace(model_plugin.training, epochs=config.epochs) if config.epochs else model_plugin.training
+        folder = model_folder(model_plugin, corpus, config.seed, recipe)
+        if train or (folder / MODEL_FILE).is_file():
+            model = trained_model(
+                model_plugin, corpus, seed=config.seed, device=device, config=recipe, show_progress=show_progress
+            )
+        else:
+            model = None
     clips = select_clips(corpus.split(config.split), config.limit)
     if not clips:
         raise DataError(f"dataset {corpus.name}: the {config.split} split has no clips")
-    unknown = sorted({clip.label for clip in clips} - set(model.labels))
+    unknown = sorted({clip.label for clip in clips} - set(model.labels)) if model else []
     if unknown:
         raise DataError(
             f"model {model.name} knows labels {', '.join(model.labels)} but the {corpus.name} {config.split} split "
             f"has {', '.join(unknown)}"
         )
+    return _Setup(corpus, model, folder, clips, methods, metrics, skipped_metrics, extractor, device)
+
+
+def plan_run(config: RunConfig, registry: Registry) -> dict[str, Any]:
+    """What ``run`` would compute and what the cache already holds, without computing anything.
+
+    Pieces are counted per kind: the model (trained or to train), cue tracks per clip,
+    explanation batches per method and score batches per (explanation, metric). Without a
+    trained model the explained classes are unknown, so every explanation and score is
+    counted as to compute.
+    """
+    setup = _prepare(config, registry, show_progress=False, train=False)
+    batches = [setup.clips[i : i + config.batch_size] for i in range(0, len(setup.clips), config.batch_size)]
+    plan: dict[str, Any] = {
+        "model": "cached" if setup.model else f"to train (folder {setup.model_folder})",
+        "clips": len(setup.clips),
+        "batches_per_method": len(batches),
+        "skipped_metrics": setup.skipped_metrics,
+    }
+    counts = {kind: {"cached": 0, "to_compute": 0} for kind in ("cue tracks", "explanations", "scores")}
+    if setup.extractor is not None:
+        for clip in setup.clips:
+            counts["cue tracks"]["cached" if is_cached(setup.extractor, clip) else "to_compute"] += 1
+    if setup.model is None:
+        counts["explanations"]["to_compute"] = len(batches) * len(setup.methods)
+        counts["scores"]["to_compute"] = len(batches) * len(setup.methods) * len(setup.metrics)
+    else:
+        pieces = PieceCache(model_identity(setup.model.network, setup.model.card), enabled=config.use_cache)
+        _, predictions = _predict(setup.model, setup.clips, config.batch_size)
+        for planned in setup.methods:
+            for number, batch_clips in enumerate(batches):
+                start = number * config.batch_size
+                targets = predictions[start : start + len(batch_clips)].tolist()
+                key = pieces.explanation_key(method_identity(planned), batch_clips, targets, batch_seed(config, start))
+                counts["explanations"]["cached" if pieces.has("explanations", key) else "to_compute"] += 1
+                for metric in setup.metrics:
+                    score_key = pieces.score_key(key, metric_identity(metric), score_context(metric, setup.extractor))
+                    counts["scores"]["cached" if pieces.has("scores", score_key) else "to_compute"] += 1
+    plan["pieces"] = counts
+    return plan
+
+
+def batch_seed(config: RunConfig, start: int) -> int:
+    """The seed of the batch starting at clip ``start``: the same batch gets the same seed in every run."""
+    return config.seed * 1_000_003 + start
+
+
+def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool = True) -> RunResult:
+    """Run the whole chain and write ``manifest.json`` and ``results.parquet`` into the run directory."""
+    started = time.perf_counter()
+    setup = _prepare(config, registry, show_progress, train=True)
+    corpus, model, clips, methods, metrics, extractor = (
+        setup.corpus,
+        setup.model,
+        setup.clips,
+        setup.methods,
+        setup.metrics,
+        setup.extractor,
+    )
+    assert model is not None  # _prepare trains when asked to
+    profiles = {m.name: registry.get("profile", m.params.profile) for m in metrics if "profile" in m.plugin.requires}
+    dataset_record = registry.record("dataset", config.dataset)
+    model_record = registry.record("model", config.model)
+    skipped_metrics, device = setup.skipped_metrics, setup.device
+
+    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    run_dir = Path(config.out) if config.out else Path("runs") / run_id
+    run_id = resumed_run_id(run_dir, config) or run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
 
     failures: list[dict[str, str]] = []
     manifest: dict[str, Any] = {
@@ -253,6 +342,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     rows: list[ResultRow] = []
     records: list[dict[str, Any]] = []
     masks = evidence_masks(clips, model.frontend.grid) if any("masks" in m.plugin.requires for m in metrics) else None
+    pieces = PieceCache(model_identity(model.network, model.card), enabled=config.use_cache)
     with progress_bar(show_progress) as progress:
         inputs, predictions = _predict(model, clips, config.batch_size)
         cue_tracks = _extract_cues(extractor, clips, failures, progress) if extractor else None
@@ -263,8 +353,9 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                 batch_clips = clips[start : start + config.batch_size]
                 batch_inputs = inputs[start : start + len(batch_clips)]
                 targets = predictions[start : start + len(batch_clips)]
-                batch_seed = config.seed * 1_000_003 + start
-                explanations = _explain(model, planned, label, batch_clips, batch_inputs, targets, batch_seed, failures)
+                seed = batch_seed(config, start)
+                key = pieces.explanation_key(method_identity(planned), batch_clips, targets.tolist(), seed)
+                explanations = _explain(model, planned, batch_clips, batch_inputs, targets, seed, failures, pieces, key)
                 if explanations is not None:
                     records.extend(explanation_record(e, model.labels) for e in explanations)
                     tracks = None if cue_tracks is None else tuple(cue_tracks[c.clip_id] for c in batch_clips)
@@ -275,17 +366,20 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                         targets.cpu().numpy(),
                         explanations,
                         tracks,
-                        batch_seed,
+                        seed,
                         None if masks is None else masks[start : start + len(batch_clips)],
-                        explainer=method_explainer(model, planned, batch_seed),
+                        explainer=method_explainer(model, planned, seed),
                     )
                     for metric in metrics:
                         scored = replace(batch, profile=profiles.get(metric.name))
-                        rows.extend(_score(metric, scored, label, run_id, corpus.name, config, model, failures))
+                        score_key = pieces.score_key(key, metric_identity(metric), score_context(metric, extractor))
+                        columns = _score_cached(metric, scored, label, failures, pieces, score_key)
+                        rows.extend(_rows(metric, columns, scored, label, run_id, corpus.name, config, model, failures))
                 progress.update(task, advance=len(batch_clips))
             write_results(run_dir, rows)
             write_explanations(run_dir, records)
     manifest["seconds"] = round(time.perf_counter() - started, 1)
+    manifest["pieces"] = pieces.counts.as_dict()
     write_manifest(run_dir, manifest)
     write_results(run_dir, rows)
     frame = rows_frame(rows)
@@ -367,42 +461,125 @@ def _empty_tracks(clip: Clip, extractor: CueExtractorPlugin) -> CueTracks:
     )
 
 
+def method_identity(planned: PlannedMethod) -> dict[str, Any]:
+    """What an explanation depends on besides model, clips, targets and seed: the plugin and its parameters."""
+    plugin = planned.plugin
+    return {"name": plugin.name, "version": plugin.version, "parameters": asdict(planned.params)}
+
+
+def metric_identity(metric: PlannedMetric) -> dict[str, Any]:
+    """What a score depends on besides the explanation: the plugin and the settings its parameters resolve to."""
+    plugin = metric.plugin
+    return {"name": plugin.name, "version": plugin.version, "settings": metric_settings(plugin, metric.params)}
+
+
+def score_context(metric: PlannedMetric, extractor: CueExtractorPlugin | None) -> dict[str, Any]:
+    """The cue extractor and profile a metric reads, by name and version (empty for those it does not read)."""
+    context: dict[str, Any] = {}
+    if "cues" in metric.plugin.requires and extractor is not None:
+        context["cues"] = f"{extractor.name}-{extractor.version}"
+    if "profile" in metric.plugin.requires:
+        context["profile"] = metric.params.profile
+    return context
+
+
+def resumed_run_id(run_dir: Path, config: RunConfig) -> str | None:
+    """The run id of an earlier run of the same configuration in ``run_dir``, so a resumed run's rows match."""
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.is_file():
+        return None
+    try:
+        earlier = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError:
+        return None
+    current = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    same = json.loads(json.dumps(earlier.get("config"), default=str)) == json.loads(json.dumps(current, default=str))
+    return earlier.get("run_id") if same else None
+
+
 def _explain(
     model: LoadedModel,
     planned: PlannedMethod,
-    label: str,
     clips: Sequence[Clip],
     inputs: torch.Tensor,
     targets: torch.Tensor,
     seed: int,
     failures: list[dict[str, str]],
+    pieces: PieceCache,
+    key: str,
 ) -> tuple[Explanation, ...] | None:
-    torch.manual_seed(seed)
-    try:
-        output = as_attribution(planned.plugin.explain(model, inputs, targets, planned.params, seed))
-        relevance, details = output.relevance, output.details
-        return tuple(
-            Explanation(
-                clip.clip_id,
-                np.asarray(r, dtype=np.float32),
-                model.frontend.grid,
-                label,
-                int(t),
-                asdict(planned.params),
-                dict(found),
-            )
-            for clip, r, t, found in zip(clips, relevance, targets.tolist(), details or [{}] * len(clips), strict=True)
+    stored = pieces.load_explanation(key)
+    pieces.counts.count("explanations", hit=stored is not None)
+    if stored is not None:
+        relevance, details = stored
+    else:
+        torch.manual_seed(seed)
+        try:
+            output = as_attribution(planned.plugin.explain(model, inputs, targets, planned.params, seed))
+            relevance = np.asarray(output.relevance, dtype=np.float32)
+            details = [dict(found) for found in (output.details or [{}] * len(clips))]
+            explanations = _explanations(model, planned, clips, targets, relevance, details)
+        except UsageError:
+            raise
+        except Exception as error:  # one method failing on one batch must not end the run
+            for clip in clips:
+                failures.append(
+                    {"stage": f"method {planned.label}", "clip_id": clip.clip_id, "error": _describe(error)}
+                )
+            return None
+        pieces.store_explanation(key, relevance, details)
+        return explanations
+    return _explanations(model, planned, clips, targets, relevance, details)
+
+
+def _explanations(
+    model: LoadedModel,
+    planned: PlannedMethod,
+    clips: Sequence[Clip],
+    targets: torch.Tensor,
+    relevance: np.ndarray,
+    details: Sequence[Mapping[str, Any]],
+) -> tuple[Explanation, ...]:
+    return tuple(
+        Explanation(
+            clip.clip_id,
+            np.asarray(r, dtype=np.float32),
+            model.frontend.grid,
+            planned.label,
+            int(t),
+            asdict(planned.params),
+            dict(found),
         )
-    except UsageError:
-        raise
-    except Exception as error:  # one method failing on one batch must not end the run
-        for clip in clips:
-            failures.append({"stage": f"method {label}", "clip_id": clip.clip_id, "error": _describe(error)})
-        return None
+        for clip, r, t, found in zip(clips, relevance, targets.tolist(), details, strict=True)
+    )
 
 
-def _score(
+def _score_cached(
     metric: PlannedMetric,
+    batch: ScoringBatch,
+    method: str,
+    failures: list[dict[str, str]],
+    pieces: PieceCache,
+    key: str,
+) -> list[ColumnScores]:
+    stored = pieces.load_scores(key)
+    pieces.counts.count("scores", hit=stored is not None)
+    if stored is not None:
+        return [ColumnScores(column, values, reasons) for column, values, reasons in stored]
+    try:
+        columns = score_batch(metric, batch)
+    except Exception as error:  # recorded; the other metrics and batches go on (and this piece is retried)
+        described = _describe(error)
+        for clip in batch.clips:
+            failures.append({"stage": f"metric {metric.name} on {method}", "clip_id": clip.clip_id, "error": described})
+        return columns_of_failure(len(batch.clips), f"metric failed: {described}")
+    pieces.store_scores(key, [(c.column, c.values, c.reasons) for c in columns])
+    return columns
+
+
+def _rows(
+    metric: PlannedMetric,
+    columns: Sequence[ColumnScores],
     batch: ScoringBatch,
     method: str,
     run_id: str,
@@ -411,13 +588,6 @@ def _score(
     model: LoadedModel,
     failures: list[dict[str, str]],
 ) -> list[ResultRow]:
-    try:
-        columns = score_batch(metric, batch)
-    except Exception as error:  # recorded; the other metrics and batches go on
-        described = _describe(error)
-        for clip in batch.clips:
-            failures.append({"stage": f"metric {metric.name} on {method}", "clip_id": clip.clip_id, "error": described})
-        columns = columns_of_failure(len(batch.clips), f"metric failed: {described}")
     rows = []
     uses_cues = "cues" in metric.plugin.requires
     # a clip whose cue extraction failed carries that failure as the reason of its NaN cue scores

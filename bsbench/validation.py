@@ -157,9 +157,7 @@ def validate(
         for label, m in _by_label(scene.methods)
         if label != "random"
     }
-    results.extend(
-        _stability_rows(scene, scores, noise, "(d) adversary reactivity: moves more than CI/2", less=False)
-    )
+    results.extend(_stability_rows(scene, scores, noise, "(d) adversary reactivity: moves more than CI/2", less=False))
     return results
 
 

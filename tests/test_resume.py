@@ -1,0 +1,153 @@
+"""Pieces computed once: resume after SIGKILL, adding a method, damaged pieces, --dry-run, failure exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from bsbench.cli import app
+from bsbench.hookspecs import hookimpl
+from bsbench.parameters import NoParameters
+from bsbench.piece_cache import PieceCache
+from bsbench.registry import load_registry
+from tests.conftest import SMALL_CORPUS
+
+SMALL_OPTIONS = [arg for key, value in SMALL_CORPUS.items() for arg in ("--dataset-option", f"{key}={value}")]
+#: Fourteen clips in batches of two: seven explanation pieces per method, so a kill lands mid-run.
+RUN = ["run", *SMALL_OPTIONS, "--epochs", "2", "--limit", "14", "--batch-size", "2", "--device", "cpu", "-q"]
+METHODS = ["-m", "saliency", "-m", "random", "--metric", "faithfulness-correlation", "--metric", "cue-salience"]
+
+
+def bsbench(*args: str, cache: Path) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "BSBENCH_CACHE": str(cache)}
+    return subprocess.run([sys.executable, "-m", "bsbench", *args], capture_output=True, text=True, env=environment)
+
+
+def results(run_dir: Path) -> pd.DataFrame:
+    return pd.read_parquet(run_dir / "results.parquet")
+
+
+def pieces(run_dir: Path) -> dict:
+    return json.loads((run_dir / "manifest.json").read_text())["pieces"]
+
+
+def test_a_killed_run_resumes_to_the_uninterrupted_results(tmp_path):
+    cache = tmp_path / "cache"
+    warm = bsbench(*RUN, *METHODS, "--dry-run", cache=cache)  # nothing trained yet: a plan only
+    assert warm.returncode == 0 and "model: to train" in warm.stdout and "explanations: 14 to compute" in warm.stdout
+    assert bsbench("train", *SMALL_OPTIONS, "--epochs", "2", "--device", "cpu", cache=cache).returncode == 0
+
+    out = tmp_path / "killed"
+    environment = {**os.environ, "BSBENCH_CACHE": str(cache)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bsbench", *RUN, *METHODS, "--out", str(out)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    score_folder = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        score_folder = next((cache / "pieces").glob("*/scores"), None) if (cache / "pieces").exists() else None
+        if score_folder is not None and len(list(score_folder.glob("*.npz"))) >= 3:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert score_folder is not None
+    finished_before = len(list(score_folder.glob("*.npz")))
+    assert 3 <= finished_before < 28, "the kill must land mid-run"
+
+    resumed = bsbench(*RUN, *METHODS, "--out", str(out), cache=cache)
+    assert resumed.returncode == 0, resumed.stderr
+    counts = pieces(out)
+    assert counts["cached"]["scores"] >= finished_before - 2  # at most the piece being written is lost
+    assert counts["computed"].get("scores", 0) + counts["cached"]["scores"] == 28
+
+    uninterrupted = tmp_path / "clean"
+    done = bsbench(*RUN, *METHODS, "--out", str(uninterrupted), "--no-cache", cache=cache)
+    assert done.returncode == 0, done.stderr
+    resumed_rows = results(out)
+    pd.testing.assert_frame_equal(resumed_rows.drop(columns="run_id"), results(uninterrupted).drop(columns="run_id"))
+
+    # the same command once more: everything from the cache, the same rows and the same run id
+    again = bsbench(*RUN, *METHODS, "--out", str(out), cache=cache)
+    assert again.returncode == 0 and pieces(out)["computed"] == {}
+    pd.testing.assert_frame_equal(results(out), resumed_rows)
+
+
+def test_adding_a_method_computes_only_its_pieces(tmp_path):
+    cache = tmp_path / "cache"
+    first = bsbench(*RUN, *METHODS, "--out", str(tmp_path / "a"), cache=cache)
+    assert first.returncode == 0, first.stderr
+    plan = bsbench(*RUN, *METHODS, "-m", "gradcam", "--dry-run", cache=cache)
+    assert "explanations: 7 to compute, 14 cached" in plan.stdout
+    assert "scores: 14 to compute, 28 cached" in plan.stdout and "cue tracks: 0 to compute, 14 cached" in plan.stdout
+    second = bsbench(*RUN, *METHODS, "-m", "gradcam", "--out", str(tmp_path / "b"), cache=cache)
+    assert second.returncode == 0, second.stderr
+    assert pieces(tmp_path / "b") == {
+        "computed": {"explanations": 7, "scores": 14},
+        "cached": {"explanations": 14, "scores": 28},
+    }
+    shared = results(tmp_path / "b")
+    shared = shared[shared.method != "gradcam"].drop(columns="run_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(shared, results(tmp_path / "a").drop(columns="run_id"))
+
+
+def test_a_damaged_piece_is_recomputed(tmp_path):
+    store = PieceCache("m", root=tmp_path)
+    store.store_scores("k", [("", np.array([1.0, np.nan]), ["", "why"])])
+    assert store.load_scores("k")[0][2] == ("", "why")
+    path = tmp_path / "pieces" / "m" / "scores" / "k.npz"
+    path.write_bytes(path.read_bytes()[:40])
+    assert store.load_scores("k") is None
+    store.store_explanation("e", np.ones((2, 3, 4)), [{"concepts": [1, 2]}, {}])
+    relevance, details = store.load_explanation("e")
+    assert relevance.shape == (2, 3, 4) and details == [{"concepts": [1, 2]}, {}]
+    assert PieceCache("m", root=tmp_path, enabled=False).load_explanation("e") is None
+
+
+class _FailsOnAngry:
+    """A method that raises on every batch holding an angry clip: a plugin bug on some inputs."""
+
+    name, description, version, cost, parameters = (
+        "fails-on-angry",
+        "Raises on angry clips.",
+        "1",
+        "baseline",
+        NoParameters,
+    )
+
+    def explain(self, model, inputs, targets, params, seed):
+        if any(model.labels[int(t)] == "angry" for t in targets):
+            raise RuntimeError("cannot explain this clip")
+        return np.ones((len(inputs), *inputs.shape[2:]), dtype=np.float32)
+
+
+class _FailingPlugin:
+    @hookimpl
+    def bsbench_register_methods(self, register):
+        register(_FailsOnAngry())
+
+
+@pytest.mark.parametrize(("keep_going", "code"), [(False, 1), (True, 0)])
+def test_failed_pieces_set_the_exit_code_unless_keep_going(tmp_path, monkeypatch, keep_going, code):
+    monkeypatch.setattr("bsbench.cli._registry", lambda: load_registry(extra_plugins={"failing": _FailingPlugin()}))
+    args = [*RUN, "-m", "fails-on-angry", "-m", "random", "--metric", "sparseness", "--out", str(tmp_path / "r")]
+    done = CliRunner().invoke(app, [*args, *(["--keep-going"] if keep_going else [])])
+    assert done.exit_code == code, done.output
+    failures = json.loads((tmp_path / "r" / "manifest.json").read_text())["failures"]
+    assert failures and {f["stage"] for f in failures} == {"method fails-on-angry"}
+    assert f"{len(failures)} failed pieces ({len(failures)} x method fails-on-angry)" in done.stderr
+    rows = results(tmp_path / "r")
+    assert rows[rows.method == "random"].value.notna().all()  # the other method's cells are all there
