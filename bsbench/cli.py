@@ -49,6 +49,7 @@ from bsbench.runner import (
     DEFAULT_METHODS,
     DEFAULT_METRICS,
     RunConfig,
+    RunResult,
     load_corpus,
     metric_directions,
     plan_run,
@@ -58,6 +59,7 @@ from bsbench.runner import (
 )
 from bsbench.statistics import pairwise_comparisons
 from bsbench.store import read_run
+from bsbench.suites import apply_overrides, load_suite
 from bsbench.training import check_training_config
 from bsbench.types import SPLITS, Clip, Corpus
 from bsbench.validation import ValidationConfig, as_records, validate
@@ -192,6 +194,14 @@ def metrics_command(
 
 @app.command("run")
 def run_command(
+    ctx: typer.Context,
+    suite: Annotated[
+        str | None,
+        typer.Option(
+            help="A suite of runs from a TOML file: paper, synthetic, quick (benchmarks/suites/) or a path; "
+            "options typed on the command line override the suite's entries."
+        ),
+    ] = None,
     dataset: Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")] = "synthetic",
     model: Annotated[
         str, typer.Option(help="Model plugin; trained on the dataset and cached unless --checkpoint.")
@@ -239,6 +249,19 @@ def run_command(
     batch_size: Annotated[
         int, typer.Option(help="Clips per explanation batch (a batch is the unit that is cached and resumed).")
     ] = 32,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes that explain and score (method, batch) jobs side by side; each gets cores/N torch threads."
+        ),
+    ] = 1,
+    executor: Annotated[
+        str, typer.Option(help="local (this machine: one process, or a pool with --workers) or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="With --executor dask: a running scheduler (tcp://host:8786); default: a LocalCluster."),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be computed and what the cache holds; compute nothing.")
     ] = False,
@@ -257,32 +280,87 @@ def run_command(
     With no options: the synthetic corpus, resnet-small (trained once, then cached),
     crp / gradcam / random, librosa cues, Quantus faithfulness and the paper's cue analysis.
     """
-    config = RunConfig(
-        dataset=dataset,
-        dataset_options=parse_key_values(dataset_option, "--dataset-option"),
-        data_dir=data_dir,
-        emotions=_emotion_list(emotions),
-        model=model,
-        model_options=parse_key_values(model_option, "--model-option"),
-        checkpoint=checkpoint,
-        methods=tuple(method or DEFAULT_METHODS),
-        cues=cues,
-        metrics=tuple(metric or DEFAULT_METRICS),
-        metric_preset=metric_preset,
-        split=split,
-        limit=limit or None,
-        seed=seed,
-        device=device,
-        epochs=epochs,
-        out=out,
-        use_cache=not no_cache,
-        batch_size=batch_size,
-    )
+    values = {
+        "dataset": dataset,
+        "dataset_options": parse_key_values(dataset_option, "--dataset-option"),
+        "data_dir": data_dir,
+        "emotions": _emotion_list(emotions),
+        "model": model,
+        "model_options": parse_key_values(model_option, "--model-option"),
+        "checkpoint": checkpoint,
+        "methods": tuple(method or DEFAULT_METHODS),
+        "cues": cues,
+        "metrics": tuple(metric or DEFAULT_METRICS),
+        "metric_preset": metric_preset,
+        "split": split,
+        "limit": limit or None,
+        "seed": seed,
+        "device": device,
+        "epochs": epochs,
+        "out": out,
+        "use_cache": not no_cache,
+        "batch_size": batch_size,
+        "executor": executor,
+        "workers": workers,
+        "scheduler": scheduler,
+    }
+    if suite is None:
+        configs: tuple[RunConfig, ...] = (RunConfig(**values),)
+    else:
+        typed = {name for name in ctx.params if _typed(ctx, name)}
+        overrides = {field: values[field] for option, field in RUN_OPTION_FIELDS.items() if option in typed}
+        configs = apply_overrides(load_suite(suite), overrides)
+    registry = _registry()
     if dry_run:
-        _print_plan(plan_run(config, _registry()))
+        for config in configs:
+            if len(configs) > 1:
+                stdout.print(f"--- {config.dataset}", markup=False)
+            _print_plan(plan_run(config, registry))
         return
-    with _said_on_interrupt("a model in training resumes from its last finished epoch when the run is repeated"):
-        result = run_benchmark(config, _registry(), show_progress=not quiet)
+    failed = 0
+    for config in configs:
+        with _said_on_interrupt("a model in training resumes from its last finished epoch when the run is repeated"):
+            result = run_benchmark(config, registry, show_progress=not quiet)
+        failed += _report_run(result, config.dataset)
+    if failed and not keep_going:
+        raise typer.Exit(1)
+
+
+#: `bsbench run` options -> the RunConfig field each one sets (what a suite entry can be overridden by).
+RUN_OPTION_FIELDS = {
+    "dataset": "dataset",
+    "dataset_option": "dataset_options",
+    "data_dir": "data_dir",
+    "emotions": "emotions",
+    "model": "model",
+    "model_option": "model_options",
+    "checkpoint": "checkpoint",
+    "method": "methods",
+    "cues": "cues",
+    "metric": "metrics",
+    "metric_preset": "metric_preset",
+    "split": "split",
+    "limit": "limit",
+    "seed": "seed",
+    "device": "device",
+    "epochs": "epochs",
+    "out": "out",
+    "no_cache": "use_cache",
+    "batch_size": "batch_size",
+    "executor": "executor",
+    "workers": "workers",
+    "scheduler": "scheduler",
+}
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    """Whether the user gave option ``name`` on the command line (not its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _report_run(result: RunResult, dataset: str) -> int:
+    """Print one run's warnings, leaderboard and summary; return how many pieces failed."""
     for warning in result.manifest["dataset"]["warnings"]:
         stderr.print(f"warning: dataset {dataset}: {warning}", markup=False)
     if result.manifest["dataset"]["skipped"]:
@@ -307,8 +385,7 @@ def run_command(
             f"{result.run_dir / 'manifest.json'} and its cells carry the reason in results.parquet",
             markup=False,
         )
-        if not keep_going:
-            raise typer.Exit(1)
+    return len(failures)
 
 
 FAILURES_SHOWN = 5

@@ -40,3 +40,8 @@ class CheckpointError(BsbenchError):
 
 class ResultsError(BsbenchError):
     """A run directory whose files are missing or malformed."""
+
+
+def describe_error(error: BaseException) -> str:
+    """``Type: message`` on one line, at most 500 characters: how a failure is recorded in a run."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"[:500]

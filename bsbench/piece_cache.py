@@ -62,6 +62,12 @@ class PieceCounts:
         bucket = self.cached if hit else self.computed
         bucket[kind] = bucket.get(kind, 0) + 1
 
+    def add(self, other: PieceCounts) -> None:
+        """Fold in the counts of another cache handle (a worker's)."""
+        for mine, theirs in ((self.computed, other.computed), (self.cached, other.cached)):
+            for kind, count in theirs.items():
+                mine[kind] = mine.get(kind, 0) + count
+
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {"computed": dict(sorted(self.computed.items())), "cached": dict(sorted(self.cached.items()))}
 

@@ -25,34 +25,37 @@ import torch
 
 from bsbench.corpus_info import corpus_record
 from bsbench.cue_cache import cached_tracks, is_cached
-from bsbench.errors import DataError, UsageError
+from bsbench.errors import DataError, UsageError, describe_error
+from bsbench.executors import run_jobs
+from bsbench.grid_work import (
+    GridSpec,
+    JobOutcome,
+    PlannedMethod,
+    batch_seed,
+    method_identity,
+    metric_identity,
+    score_context,
+)
 from bsbench.labels import select_emotions
 from bsbench.leaderboard import aggregate, model_quality
 from bsbench.model_store import MODEL_FILE, configure_model, load_checkpoint, model_folder, trained_model
 from bsbench.parameters import build_parameters, split_spec
-from bsbench.piece_cache import PieceCache, model_identity
+from bsbench.piece_cache import PieceCache, PieceCounts, model_identity
 from bsbench.progress import progress_bar
 from bsbench.protocols import (
     CueExtractorPlugin,
     DatasetPlugin,
     DatasetRequest,
-    Explainer,
     LoadedModel,
-    MethodPlugin,
-    ScoringBatch,
-    as_attribution,
     declared_passes,
-    metric_settings,
 )
 from bsbench.registry import Registry
 from bsbench.salient_windows import salient_windows
 from bsbench.scoring import (
     ColumnScores,
     PlannedMetric,
-    columns_of_failure,
     metric_record,
     plan_metrics,
-    score_batch,
 )
 from bsbench.store import (
     environment,
@@ -97,14 +100,11 @@ class RunConfig:
     out: Path | None = None
     #: Read and write explanation and score pieces in the cache (off: compute everything afresh).
     use_cache: bool = True
-
-
-@dataclass(frozen=True)
-class PlannedMethod:
-    #: The name the method carries in results: bare with defaults, else with the parameters given.
-    label: str
-    plugin: MethodPlugin
-    params: Any
+    #: Where the (method, batch) jobs run: "local" (this process, or a process pool) or "dask".
+    executor: str = "local"
+    workers: int = 1
+    #: A running Dask scheduler's address; None starts a LocalCluster.
+    scheduler: str | None = None
 
 
 @dataclass
@@ -269,18 +269,15 @@ def plan_run(config: RunConfig, registry: Registry) -> dict[str, Any]:
             for number, batch_clips in enumerate(batches):
                 start = number * config.batch_size
                 targets = predictions[start : start + len(batch_clips)].tolist()
-                key = pieces.explanation_key(method_identity(planned), batch_clips, targets, batch_seed(config, start))
+                key = pieces.explanation_key(
+                    method_identity(planned), batch_clips, targets, batch_seed(config.seed, start)
+                )
                 counts["explanations"]["cached" if pieces.has("explanations", key) else "to_compute"] += 1
                 for metric in setup.metrics:
                     score_key = pieces.score_key(key, metric_identity(metric), score_context(metric, setup.extractor))
                     counts["scores"]["cached" if pieces.has("scores", score_key) else "to_compute"] += 1
     plan["pieces"] = counts
     return plan
-
-
-def batch_seed(config: RunConfig, start: int) -> int:
-    """The seed of the batch starting at clip ``start``: the same batch gets the same seed in every run."""
-    return config.seed * 1_000_003 + start
 
 
 def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool = True) -> RunResult:
@@ -339,47 +336,57 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     }
     write_manifest(run_dir, manifest)
 
+    masks = evidence_masks(clips, model.frontend.grid) if any("masks" in m.plugin.requires for m in metrics) else None
     rows: list[ResultRow] = []
     records: list[dict[str, Any]] = []
-    masks = evidence_masks(clips, model.frontend.grid) if any("masks" in m.plugin.requires for m in metrics) else None
-    pieces = PieceCache(model_identity(model.network, model.card), enabled=config.use_cache)
+    counts = PieceCounts()
     with progress_bar(show_progress) as progress:
         inputs, predictions = _predict(model, clips, config.batch_size)
-        cue_tracks = _extract_cues(extractor, clips, failures, progress) if extractor else None
-        for planned in methods:
-            label = planned.label
-            task = progress.add_task(f"{label:>14}", total=len(clips), status="")
-            for start in range(0, len(clips), config.batch_size):
-                batch_clips = clips[start : start + config.batch_size]
-                batch_inputs = inputs[start : start + len(batch_clips)]
-                targets = predictions[start : start + len(batch_clips)]
-                seed = batch_seed(config, start)
-                key = pieces.explanation_key(method_identity(planned), batch_clips, targets.tolist(), seed)
-                explanations = _explain(model, planned, batch_clips, batch_inputs, targets, seed, failures, pieces, key)
-                if explanations is not None:
-                    records.extend(explanation_record(e, model.labels) for e in explanations)
-                    tracks = None if cue_tracks is None else tuple(cue_tracks[c.clip_id] for c in batch_clips)
-                    batch = ScoringBatch(
-                        model,
-                        tuple(batch_clips),
-                        batch_inputs.cpu().numpy(),
-                        targets.cpu().numpy(),
-                        explanations,
-                        tracks,
-                        seed,
-                        None if masks is None else masks[start : start + len(batch_clips)],
-                        explainer=method_explainer(model, planned, seed),
-                    )
-                    for metric in metrics:
-                        scored = replace(batch, profile=profiles.get(metric.name))
-                        score_key = pieces.score_key(key, metric_identity(metric), score_context(metric, extractor))
-                        columns = _score_cached(metric, scored, label, failures, pieces, score_key)
-                        rows.extend(_rows(metric, columns, scored, label, run_id, corpus.name, config, model, failures))
-                progress.update(task, advance=len(batch_clips))
-            write_results(run_dir, rows)
-            write_explanations(run_dir, records)
+        cue_tracks = _extract_cues(extractor, clips, failures, progress, counts) if extractor else None
+        spec = GridSpec(
+            model=model,
+            model_digest=model_identity(model.network, model.card),
+            clips=tuple(clips),
+            inputs=inputs.cpu().numpy(),
+            predictions=predictions.cpu().numpy(),
+            methods=tuple(methods),
+            metrics=tuple(metrics),
+            profiles=profiles,
+            extractor=extractor,
+            cue_tracks=cue_tracks,
+            cue_errors={f["clip_id"]: f["error"] for f in failures},
+            masks=masks,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            use_cache=config.use_cache,
+        )
+        tasks = [progress.add_task(f"{m.label:>14}", total=len(clips), status="") for m in methods]
+
+        def done(outcome: JobOutcome) -> None:
+            advance = min(config.batch_size, len(clips) - outcome.job.start)
+            progress.update(tasks[outcome.job.method_index], advance=advance)
+
+        jobs = spec.jobs()
+        outcomes = run_jobs(
+            spec, jobs, executor=config.executor, workers=config.workers, scheduler=config.scheduler, on_done=done
+        )
+    for job in jobs:  # job order, not completion order: the same results whatever the executor
+        outcome = outcomes[job]
+        failures.extend(outcome.failures)
+        counts.add(outcome.counts)
+        if outcome.explanations is None:
+            continue
+        records.extend(explanation_record(e, model.labels) for e in outcome.explanations)
+        planned = methods[job.method_index]
+        batch_clips = clips[job.start : job.start + config.batch_size]
+        targets = predictions[job.start : job.start + len(batch_clips)].tolist()
+        for metric, columns in zip(metrics, outcome.columns, strict=True):
+            rows.extend(
+                _rows(metric, columns, batch_clips, targets, planned.label, run_id, corpus.name, config, model, spec)
+            )
+    write_explanations(run_dir, records)
     manifest["seconds"] = round(time.perf_counter() - started, 1)
-    manifest["pieces"] = pieces.counts.as_dict()
+    manifest["pieces"] = counts.as_dict()
     write_manifest(run_dir, manifest)
     write_results(run_dir, rows)
     frame = rows_frame(rows)
@@ -396,26 +403,6 @@ def explanation_record(explanation: Explanation, labels: Sequence[str]) -> dict[
         "salient_windows": salient_windows(explanation).round(4).tolist(),
         "details": dict(explanation.details),
     }
-
-
-def method_explainer(model: LoadedModel, planned: PlannedMethod, seed: int) -> Explainer:
-    """The planned method as Quantus's ``explain_func``: any network of the model's architecture, NumPy in and out.
-
-    Robustness metrics call it on perturbed inputs, randomisation metrics on a
-    randomised copy of the network; the seed stays the batch's, so a stochastic method
-    draws the same noise it drew for the explanation being scored.
-    """
-
-    def explain(model: torch.nn.Module, inputs: np.ndarray, targets: np.ndarray, **_: Any) -> np.ndarray:
-        loaded = replace(base, network=model)
-        tensor = torch.as_tensor(np.asarray(inputs), dtype=torch.float32, device=base.device)
-        target_tensor = torch.as_tensor(np.asarray(targets), dtype=torch.long, device=base.device)
-        torch.manual_seed(seed)
-        output = as_attribution(planned.plugin.explain(loaded, tensor, target_tensor, planned.params, seed))
-        return np.asarray(output.relevance, dtype=np.float32)
-
-    base = model
-    return explain
 
 
 def metric_directions(manifest: Mapping[str, Any]) -> dict[str, bool | None]:
@@ -435,15 +422,23 @@ def _predict(model: LoadedModel, clips: Sequence[Clip], batch_size: int) -> tupl
 
 
 def _extract_cues(
-    extractor: CueExtractorPlugin, clips: Sequence[Clip], failures: list[dict[str, str]], progress: Any
+    extractor: CueExtractorPlugin,
+    clips: Sequence[Clip],
+    failures: list[dict[str, str]],
+    progress: Any,
+    counts: PieceCounts,
 ) -> dict[str, CueTracks]:
+    """Each clip's tracks once, whatever the number of methods (they do not depend on the method)."""
     task = progress.add_task(f"{'cues ' + extractor.name:>14}", total=len(clips), status="")
     tracks: dict[str, CueTracks] = {}
     for clip in clips:
+        counts.count("cue tracks", hit=is_cached(extractor, clip))
         try:
             tracks[clip.clip_id] = cached_tracks(extractor, clip)
         except Exception as error:  # a bad clip is skipped and recorded, the run goes on
-            failures.append({"stage": f"cues {extractor.name}", "clip_id": clip.clip_id, "error": _describe(error)})
+            failures.append(
+                {"stage": f"cues {extractor.name}", "clip_id": clip.clip_id, "error": describe_error(error)}
+            )
             tracks[clip.clip_id] = _empty_tracks(clip, extractor)
         progress.update(task, advance=1)
     return tracks
@@ -461,28 +456,6 @@ def _empty_tracks(clip: Clip, extractor: CueExtractorPlugin) -> CueTracks:
     )
 
 
-def method_identity(planned: PlannedMethod) -> dict[str, Any]:
-    """What an explanation depends on besides model, clips, targets and seed: the plugin and its parameters."""
-    plugin = planned.plugin
-    return {"name": plugin.name, "version": plugin.version, "parameters": asdict(planned.params)}
-
-
-def metric_identity(metric: PlannedMetric) -> dict[str, Any]:
-    """What a score depends on besides the explanation: the plugin and the settings its parameters resolve to."""
-    plugin = metric.plugin
-    return {"name": plugin.name, "version": plugin.version, "settings": metric_settings(plugin, metric.params)}
-
-
-def score_context(metric: PlannedMetric, extractor: CueExtractorPlugin | None) -> dict[str, Any]:
-    """The cue extractor and profile a metric reads, by name and version (empty for those it does not read)."""
-    context: dict[str, Any] = {}
-    if "cues" in metric.plugin.requires and extractor is not None:
-        context["cues"] = f"{extractor.name}-{extractor.version}"
-    if "profile" in metric.plugin.requires:
-        context["profile"] = metric.params.profile
-    return context
-
-
 def resumed_run_id(run_dir: Path, config: RunConfig) -> str | None:
     """The run id of an earlier run of the same configuration in ``run_dir``, so a resumed run's rows match."""
     manifest_path = run_dir / "manifest.json"
@@ -497,105 +470,25 @@ def resumed_run_id(run_dir: Path, config: RunConfig) -> str | None:
     return earlier.get("run_id") if same else None
 
 
-def _explain(
-    model: LoadedModel,
-    planned: PlannedMethod,
-    clips: Sequence[Clip],
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
-    seed: int,
-    failures: list[dict[str, str]],
-    pieces: PieceCache,
-    key: str,
-) -> tuple[Explanation, ...] | None:
-    stored = pieces.load_explanation(key)
-    pieces.counts.count("explanations", hit=stored is not None)
-    if stored is not None:
-        relevance, details = stored
-    else:
-        torch.manual_seed(seed)
-        try:
-            output = as_attribution(planned.plugin.explain(model, inputs, targets, planned.params, seed))
-            relevance = np.asarray(output.relevance, dtype=np.float32)
-            details = [dict(found) for found in (output.details or [{}] * len(clips))]
-            explanations = _explanations(model, planned, clips, targets, relevance, details)
-        except UsageError:
-            raise
-        except Exception as error:  # one method failing on one batch must not end the run
-            for clip in clips:
-                failures.append(
-                    {"stage": f"method {planned.label}", "clip_id": clip.clip_id, "error": _describe(error)}
-                )
-            return None
-        pieces.store_explanation(key, relevance, details)
-        return explanations
-    return _explanations(model, planned, clips, targets, relevance, details)
-
-
-def _explanations(
-    model: LoadedModel,
-    planned: PlannedMethod,
-    clips: Sequence[Clip],
-    targets: torch.Tensor,
-    relevance: np.ndarray,
-    details: Sequence[Mapping[str, Any]],
-) -> tuple[Explanation, ...]:
-    return tuple(
-        Explanation(
-            clip.clip_id,
-            np.asarray(r, dtype=np.float32),
-            model.frontend.grid,
-            planned.label,
-            int(t),
-            asdict(planned.params),
-            dict(found),
-        )
-        for clip, r, t, found in zip(clips, relevance, targets.tolist(), details, strict=True)
-    )
-
-
-def _score_cached(
-    metric: PlannedMetric,
-    batch: ScoringBatch,
-    method: str,
-    failures: list[dict[str, str]],
-    pieces: PieceCache,
-    key: str,
-) -> list[ColumnScores]:
-    stored = pieces.load_scores(key)
-    pieces.counts.count("scores", hit=stored is not None)
-    if stored is not None:
-        return [ColumnScores(column, values, reasons) for column, values, reasons in stored]
-    try:
-        columns = score_batch(metric, batch)
-    except Exception as error:  # recorded; the other metrics and batches go on (and this piece is retried)
-        described = _describe(error)
-        for clip in batch.clips:
-            failures.append({"stage": f"metric {metric.name} on {method}", "clip_id": clip.clip_id, "error": described})
-        return columns_of_failure(len(batch.clips), f"metric failed: {described}")
-    pieces.store_scores(key, [(c.column, c.values, c.reasons) for c in columns])
-    return columns
-
-
 def _rows(
     metric: PlannedMetric,
     columns: Sequence[ColumnScores],
-    batch: ScoringBatch,
+    clips: Sequence[Clip],
+    targets: Sequence[int],
     method: str,
     run_id: str,
     dataset: str,
     config: RunConfig,
     model: LoadedModel,
-    failures: list[dict[str, str]],
+    spec: GridSpec,
 ) -> list[ResultRow]:
     rows = []
     uses_cues = "cues" in metric.plugin.requires
-    # a clip whose cue extraction failed carries that failure as the reason of its NaN cue scores
-    cue_errors = {f["clip_id"]: f["error"] for f in failures if f["stage"].startswith("cues ")} if uses_cues else {}
     for scored in columns:
-        for clip, target, value, reason in zip(batch.clips, batch.targets, scored.values, scored.reasons, strict=True):
-            if np.isnan(value) and clip.clip_id in cue_errors:
-                reason = f"cue extraction failed: {cue_errors[clip.clip_id]}"
+        for clip, target, value, reason in zip(clips, targets, scored.values, scored.reasons, strict=True):
+            if uses_cues and np.isnan(value) and clip.clip_id in spec.cue_errors:
+                # a clip whose cue extraction failed carries that failure as the reason of its NaN cue scores
+                reason = f"cue extraction failed: {spec.cue_errors[clip.clip_id]}"
             prediction = model.labels[int(target)]
             rows.append(
                 ResultRow(
@@ -615,7 +508,3 @@ def _rows(
                 )
             )
     return rows
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {' '.join(str(error).split())}"[:500]

@@ -37,18 +37,12 @@ import torch
 from scipy import stats
 
 from bsbench.cue_cache import cached_tracks
+from bsbench.grid_work import PlannedMethod, method_explainer
 from bsbench.model_store import trained_model
 from bsbench.parameters import build_parameters, split_spec
 from bsbench.protocols import LoadedModel, ScoringBatch
 from bsbench.registry import Registry
-from bsbench.runner import (
-    PlannedMethod,
-    evidence_masks,
-    load_corpus,
-    method_explainer,
-    resolve_device,
-    select_clips,
-)
+from bsbench.runner import evidence_masks, load_corpus, resolve_device, select_clips
 from bsbench.scoring import PlannedMetric, plan_metrics, score_batch
 from bsbench.statistics import bootstrap_interval, paired_comparison
 from bsbench.types import Clip, Explanation

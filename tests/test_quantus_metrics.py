@@ -21,8 +21,9 @@ from bsbench_plugins.metrics.quantus_localisation import NO_EVIDENCE
 from bsbench_plugins.metrics.quantus_robustness import sensitivities
 
 from bsbench.errors import UsageError
+from bsbench.grid_work import PlannedMethod, method_explainer
 from bsbench.protocols import DatasetRequest, ScoringBatch, as_attribution, as_scores, declared_metric_cost
-from bsbench.runner import PlannedMethod, evidence_masks, method_explainer, select_clips
+from bsbench.runner import evidence_masks, select_clips
 from bsbench.scoring import CONSTANT_MAP, plan_metrics, score_batch
 from bsbench.types import Explanation
 from tests.conftest import SMALL_CORPUS

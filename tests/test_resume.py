@@ -95,9 +95,11 @@ def test_adding_a_method_computes_only_its_pieces(tmp_path):
     assert "scores: 14 to compute, 28 cached" in plan.stdout and "cue tracks: 0 to compute, 14 cached" in plan.stdout
     second = bsbench(*RUN, *METHODS, "-m", "gradcam", "--out", str(tmp_path / "b"), cache=cache)
     assert second.returncode == 0, second.stderr
+    # cue tracks: one extraction per clip in the first run, none when a method is added
+    assert pieces(tmp_path / "a")["computed"]["cue tracks"] == 14
     assert pieces(tmp_path / "b") == {
         "computed": {"explanations": 7, "scores": 14},
-        "cached": {"explanations": 14, "scores": 28},
+        "cached": {"cue tracks": 14, "explanations": 14, "scores": 28},
     }
     shared = results(tmp_path / "b")
     shared = shared[shared.method != "gradcam"].drop(columns="run_id").reset_index(drop=True)

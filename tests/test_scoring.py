@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from bsbench.errors import UsageError
+from bsbench.grid_work import PlannedMethod, method_explainer
 from bsbench.hookspecs import hookimpl
 from bsbench.metric_catalogue import metric_catalogue
 from bsbench.parameters import NoParameters
 from bsbench.protocols import ScoringBatch, as_attribution
 from bsbench.registry import load_registry
-from bsbench.runner import PlannedMethod, RunConfig, method_explainer, run_benchmark
+from bsbench.runner import RunConfig, run_benchmark
 from bsbench.scoring import CONSTANT_MAP, NON_FINITE_MAP, UNDEFINED, plan_metrics, score_batch
 from bsbench.types import Explanation
 from tests.conftest import SMALL_CORPUS

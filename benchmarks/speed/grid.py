@@ -1,0 +1,86 @@
+"""The grid at scale, measured in one process: workers, incremental methods, cue extractions per run.
+
+Usage: python benchmarks/speed/grid.py [--clips 28] [--device cpu]
+
+1. Workers: a perturbation-heavy grid (occlusion at 1x10 / 1x5 and feature ablation,
+   pixel flipping) with ``--workers 1`` and ``--workers 2`` into empty piece caches:
+   throughput ratio, and the largest difference between the two runs' values.
+2. Incremental: a 4-method grid into an empty piece cache, then the same grid with a
+   fifth method: the second run's time as a share of the first, and the pieces each run
+   computed; cue extractions per run equal the clip count, whatever the method count.
+
+The model is trained once into a fresh cache on the default synthetic corpus before timing. Each
+configuration runs once: these machines are noisy, so read the ratios of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bsbench.registry import load_registry
+from bsbench.runner import RunConfig, run_benchmark
+
+HEAVY = ("occlusion:window=1x10,stride=1x5", "feature-ablation")
+FOUR = ("crp", "gradcam", "saliency", "smoothgrad")
+
+
+def timed(config: RunConfig) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = run_benchmark(config, load_registry(), show_progress=False)
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clips", type=int, default=28)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--fifth", default="input-x-gradient", help="The method added to the finished 4-method grid.")
+    parser.add_argument("--skip-workers", action="store_true", help="Measure the incremental run only.")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bsbench-grid-"))
+    os.environ["BSBENCH_CACHE"] = str(root / "cache")  # no piece of an earlier run may be read back
+    base = RunConfig(limit=args.clips, device=args.device, batch_size=4, metric_preset="quick")
+    warm = replace(base, methods=("random",), metrics=("cue-salience",), out=root / "warm")
+    run_benchmark(warm, load_registry(), show_progress=False)  # trains the model, caches the cue tracks
+
+    if not args.skip_workers:
+        compare_workers(base, root, args.clips)
+    compare_incremental(base, root, args.clips, args.fifth)
+
+
+def compare_workers(base: RunConfig, root: Path, clips: int) -> None:
+    heavy = replace(base, methods=HEAVY, metrics=("pixel-flipping",), use_cache=False)
+    one, serial = timed(replace(heavy, workers=1, out=root / "w1"))
+    two, pooled = timed(replace(heavy, workers=2, out=root / "w2"))
+    difference = np.nanmax(np.abs(serial.rows["value"].to_numpy() - pooled.rows["value"].to_numpy()))
+    print(f"workers: {os.cpu_count()} cores, {clips} clips, methods {', '.join(HEAVY)}")
+    print(f"  --workers 1: {one:.1f} s   --workers 2: {two:.1f} s   throughput x{one / two:.2f}")
+    print(f"  largest |value difference| between the two runs: {difference:.2e}")
+
+
+def compare_incremental(base: RunConfig, root: Path, clips: int, fifth: str) -> None:
+    four = replace(base, methods=FOUR, out=root / "four")
+    full, first = timed(four)
+    added, second = timed(replace(four, methods=(*FOUR, fifth), out=root / "five"))
+    alone, _ = timed(replace(four, methods=(fifth,), out=root / "alone", use_cache=False))
+    print(
+        f"incremental: 4 methods {full:.1f} s; adding {fifth}: {added:.1f} s ({added / full:.0%} of the 4-method run)"
+    )
+    print(f"  {fifth} alone, computed afresh: {alone:.1f} s; the added run's overhead over it: {added - alone:+.1f} s")
+    print(f"  pieces, 4-method run: {first.manifest['pieces']}")
+    print(f"  pieces, 5-method run: {second.manifest['pieces']}")
+    extractions = first.manifest["pieces"]["computed"].get("cue tracks", 0) + first.manifest["pieces"]["cached"].get(
+        "cue tracks", 0
+    )
+    print(f"  cue extractions looked up per run: {extractions} for {clips} clips and {len(FOUR)} methods")
+
+
+if __name__ == "__main__":
+    main()

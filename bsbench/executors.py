@@ -1,0 +1,138 @@
+"""Where the jobs of a grid run: in this process, in a local process pool, or on a Dask cluster.
+
+Every executor runs the same :func:`bsbench.grid_work.execute` on the same
+:class:`GridSpec`, and the runner orders the outcomes by job, so results are the same
+whatever the executor (tested). Each worker gets the spec once (a pool initializer, or
+one broadcast to the Dask workers) and ``cores // workers`` torch threads, so N workers
+do not oversubscribe the machine's cores.
+
+Dask is optional (``pip install bsbench[dask]``): ``--executor dask`` connects to
+``--scheduler ADDRESS`` when given, else starts a LocalCluster of ``--workers``
+single-threaded worker processes on the loopback interface.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import torch
+
+from bsbench.errors import UsageError
+from bsbench.grid_work import GridSpec, Job, JobOutcome, execute
+
+EXECUTORS = ("local", "dask")
+
+_worker_spec: GridSpec | None = None
+
+
+def threads_per_worker(workers: int) -> int:
+    """Torch threads for each of ``workers`` processes: the cores shared out, at least one."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def run_jobs(
+    spec: GridSpec,
+    jobs: Sequence[Job],
+    *,
+    executor: str = "local",
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_done: Callable[[JobOutcome], None] = lambda _: None,
+) -> dict[Job, JobOutcome]:
+    """Run every job and return its outcome by job; ``on_done`` sees each outcome as it arrives."""
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    if scheduler is not None and executor != "dask":
+        raise UsageError("--scheduler: only meaningful with --executor dask")
+    if executor == "dask":
+        return _run_on_dask(spec, jobs, workers, scheduler, on_done)
+    if workers == 1:
+        outcomes = {}
+        for job in jobs:
+            outcomes[job] = execute(spec, job)
+            on_done(outcomes[job])
+        return outcomes
+    return _run_in_pool(spec, jobs, workers, on_done)
+
+
+def _run_in_pool(
+    spec: GridSpec, jobs: Sequence[Job], workers: int, on_done: Callable[[JobOutcome], None]
+) -> dict[Job, JobOutcome]:
+    # spawn, not fork: the parent has started torch's OpenMP threads, which a forked child can deadlock on
+    context = multiprocessing.get_context("spawn")
+    outcomes = {}
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_receive_spec,
+        initargs=(spec, threads_per_worker(workers)),
+    ) as pool:
+        futures = [pool.submit(_execute_received, job) for job in jobs]
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.job] = outcome
+            on_done(outcome)
+    return outcomes
+
+
+def _receive_spec(spec: GridSpec, threads: int) -> None:
+    global _worker_spec
+    _worker_spec = spec
+    torch.set_num_threads(threads)
+
+
+def _execute_received(job: Job) -> JobOutcome:
+    assert _worker_spec is not None  # set by the pool initializer
+    return execute(_worker_spec, job)
+
+
+def _execute_with_threads(spec: GridSpec, job: Job, threads: int | None) -> JobOutcome:
+    if threads is not None:  # None: a remote cluster, whose operator set its workers' threads
+        torch.set_num_threads(threads)
+    return execute(spec, job)
+
+
+def _run_on_dask(
+    spec: GridSpec,
+    jobs: Sequence[Job],
+    workers: int,
+    scheduler: str | None,
+    on_done: Callable[[JobOutcome], None],
+) -> dict[Job, JobOutcome]:
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError:
+        raise UsageError("--executor dask: Dask is not installed (pip install 'bsbench[dask]')") from None
+    if scheduler is not None:
+        client = Client(scheduler)
+        cluster = None
+        threads = None
+    else:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+        threads = threads_per_worker(workers)
+    try:
+        shared = client.scatter(spec, broadcast=True)
+        futures = [client.submit(_execute_with_threads, shared, job, threads, pure=False) for job in jobs]
+        outcomes = {}
+        for future in dask_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.job] = outcome
+            on_done(outcome)
+        return outcomes
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
