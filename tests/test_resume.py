@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +21,27 @@ from bsbench.hookspecs import hookimpl
 from bsbench.parameters import NoParameters
 from bsbench.piece_cache import PieceCache
 from bsbench.registry import load_registry
+from bsbench.runner import RunConfig, plan_run, run_benchmark
 from tests.conftest import SMALL_CORPUS
 
 SMALL_OPTIONS = [arg for key, value in SMALL_CORPUS.items() for arg in ("--dataset-option", f"{key}={value}")]
 #: Fourteen clips in batches of two: seven explanation pieces per method, so a kill lands mid-run.
-RUN = ["run", *SMALL_OPTIONS, "--epochs", "2", "--limit", "14", "--batch-size", "2", "--device", "cpu", "-q"]
+RUN = [
+    "run",
+    *SMALL_OPTIONS,
+    "--epochs",
+    "2",
+    "--limit",
+    "14",
+    "--batch-size",
+    "2",
+    "--metric-preset",
+    "quick",
+    "--device",
+    "cpu",
+    "-q",
+]
 METHODS = ["-m", "saliency", "-m", "random", "--metric", "faithfulness-correlation", "--metric", "cue-salience"]
-
-
-def bsbench(*args: str, cache: Path) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "BSBENCH_CACHE": str(cache)}
-    return subprocess.run([sys.executable, "-m", "bsbench", *args], capture_output=True, text=True, env=environment)
 
 
 def results(run_dir: Path) -> pd.DataFrame:
@@ -41,17 +52,18 @@ def pieces(run_dir: Path) -> dict:
     return json.loads((run_dir / "manifest.json").read_text())["pieces"]
 
 
-def test_a_killed_run_resumes_to_the_uninterrupted_results(tmp_path):
+def test_a_killed_run_resumes_to_the_uninterrupted_results(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    warm = bsbench(*RUN, *METHODS, "--dry-run", cache=cache)  # nothing trained yet: a plan only
-    assert warm.returncode == 0 and "model: to train" in warm.stdout and "explanations: 14 to compute" in warm.stdout
-    assert bsbench("train", *SMALL_OPTIONS, "--epochs", "2", "--device", "cpu", cache=cache).returncode == 0
+    monkeypatch.setenv("BSBENCH_CACHE", str(cache))
+    cli = CliRunner()
+    plan = cli.invoke(app, [*RUN, *METHODS, "--dry-run"])  # nothing trained yet: a plan only
+    assert plan.exit_code == 0 and "model: to train" in plan.stdout and "explanations: 14 to compute" in plan.stdout
+    assert cli.invoke(app, ["train", *SMALL_OPTIONS, "--epochs", "2", "--device", "cpu"]).exit_code == 0
 
     out = tmp_path / "killed"
-    environment = {**os.environ, "BSBENCH_CACHE": str(cache)}
     process = subprocess.Popen(
         [sys.executable, "-m", "bsbench", *RUN, *METHODS, "--out", str(out)],
-        env=environment,
+        env={**os.environ, "BSBENCH_CACHE": str(cache)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -65,45 +77,55 @@ def test_a_killed_run_resumes_to_the_uninterrupted_results(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert score_folder is not None
-    finished_before = len(list(score_folder.glob("*.npz")))
+    finished_before = len(list(score_folder.glob("*.npz")))  # temp files end in .tmp: never counted or read
     assert 3 <= finished_before < 28, "the kill must land mid-run"
 
-    resumed = bsbench(*RUN, *METHODS, "--out", str(out), cache=cache)
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = cli.invoke(app, [*RUN, *METHODS, "--out", str(out)])
+    assert resumed.exit_code == 0, resumed.output
     counts = pieces(out)
-    assert counts["cached"]["scores"] >= finished_before - 2  # at most the piece being written is lost
-    assert counts["computed"].get("scores", 0) + counts["cached"]["scores"] == 28
+    assert counts["cached"]["scores"] == finished_before  # every piece finished before the kill, nothing else
+    assert counts["computed"].get("scores", 0) == 28 - finished_before
 
     uninterrupted = tmp_path / "clean"
-    done = bsbench(*RUN, *METHODS, "--out", str(uninterrupted), "--no-cache", cache=cache)
-    assert done.returncode == 0, done.stderr
+    done = cli.invoke(app, [*RUN, *METHODS, "--out", str(uninterrupted), "--no-cache"])
+    assert done.exit_code == 0, done.output
     resumed_rows = results(out)
     pd.testing.assert_frame_equal(resumed_rows.drop(columns="run_id"), results(uninterrupted).drop(columns="run_id"))
 
     # the same command once more: everything from the cache, the same rows and the same run id
-    again = bsbench(*RUN, *METHODS, "--out", str(out), cache=cache)
-    assert again.returncode == 0 and pieces(out)["computed"] == {}
+    again = cli.invoke(app, [*RUN, *METHODS, "--out", str(out)])
+    assert again.exit_code == 0 and pieces(out)["computed"] == {}
     pd.testing.assert_frame_equal(results(out), resumed_rows)
 
 
-def test_adding_a_method_computes_only_its_pieces(tmp_path):
-    cache = tmp_path / "cache"
-    first = bsbench(*RUN, *METHODS, "--out", str(tmp_path / "a"), cache=cache)
-    assert first.returncode == 0, first.stderr
-    plan = bsbench(*RUN, *METHODS, "-m", "gradcam", "--dry-run", cache=cache)
-    assert "explanations: 7 to compute, 14 cached" in plan.stdout
-    assert "scores: 14 to compute, 28 cached" in plan.stdout and "cue tracks: 0 to compute, 14 cached" in plan.stdout
-    second = bsbench(*RUN, *METHODS, "-m", "gradcam", "--out", str(tmp_path / "b"), cache=cache)
-    assert second.returncode == 0, second.stderr
+def test_adding_a_method_computes_only_its_pieces(tmp_path, monkeypatch, registry):
+    monkeypatch.setenv("BSBENCH_CACHE", str(tmp_path / "cache"))  # nothing from other tests' runs
+    grid = RunConfig(
+        dataset_options=SMALL_CORPUS,
+        methods=("saliency", "random"),
+        metrics=("faithfulness-correlation", "cue-salience"),
+        metric_preset="quick",
+        limit=14,
+        batch_size=2,
+        epochs=2,
+        device="cpu",
+    )
+    first = run_benchmark(replace(grid, out=tmp_path / "a"), registry, show_progress=False)
+    assert first.manifest["pieces"]["computed"] == {"cue tracks": 14, "explanations": 14, "scores": 28}
+    bigger = replace(grid, methods=("saliency", "random", "gradcam"))
+    assert plan_run(bigger, registry)["pieces"] == {
+        "cue tracks": {"cached": 14, "to_compute": 0},
+        "explanations": {"cached": 14, "to_compute": 7},
+        "scores": {"cached": 28, "to_compute": 14},
+    }
+    second = run_benchmark(replace(bigger, out=tmp_path / "b"), registry, show_progress=False)
     # cue tracks: one extraction per clip in the first run, none when a method is added
-    assert pieces(tmp_path / "a")["computed"]["cue tracks"] == 14
-    assert pieces(tmp_path / "b") == {
+    assert second.manifest["pieces"] == {
         "computed": {"explanations": 7, "scores": 14},
         "cached": {"cue tracks": 14, "explanations": 14, "scores": 28},
     }
-    shared = results(tmp_path / "b")
-    shared = shared[shared.method != "gradcam"].drop(columns="run_id").reset_index(drop=True)
-    pd.testing.assert_frame_equal(shared, results(tmp_path / "a").drop(columns="run_id"))
+    shared = second.rows[second.rows.method != "gradcam"].drop(columns="run_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(shared, first.rows.drop(columns="run_id"))
 
 
 def test_a_damaged_piece_is_recomputed(tmp_path):
