@@ -360,13 +360,15 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
             seed=config.seed,
             use_cache=config.use_cache,
         )
+        jobs = spec.jobs()
+        grid = progress.add_task(f"{'grid':>14}", total=len(jobs), status="(method, batch) jobs")
         tasks = [progress.add_task(f"{m.label:>14}", total=len(clips), status="") for m in methods]
 
         def done(outcome: JobOutcome) -> None:
             advance = min(config.batch_size, len(clips) - outcome.job.start)
             progress.update(tasks[outcome.job.method_index], advance=advance)
+            progress.update(grid, advance=1)
 
-        jobs = spec.jobs()
         outcomes = run_jobs(
             spec, jobs, executor=config.executor, workers=config.workers, scheduler=config.scheduler, on_done=done
         )

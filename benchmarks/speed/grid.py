@@ -8,6 +8,9 @@ Usage: python benchmarks/speed/grid.py [--clips 28] [--device cpu]
 2. Incremental: a 4-method grid into an empty piece cache, then the same grid with a
    fifth method: the second run's time as a share of the first, and the pieces each run
    computed; cue extractions per run equal the clip count, whatever the method count.
+3. Overhead: the default grid (crp, gradcam, random; default metrics) computed afresh
+   under cProfile: wall time against the time spent inside the methods, the metrics,
+   cue extraction and the model's predictions; the rest is the framework's.
 
 The model is trained once into a fresh cache on the default synthetic corpus before timing. Each
 configuration runs once: these machines are noisy, so read the ratios of one run.
@@ -16,7 +19,9 @@ configuration runs once: these machines are noisy, so read the ratios of one run
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import tempfile
 import time
 from dataclasses import replace
@@ -53,6 +58,34 @@ def main() -> None:
     if not args.skip_workers:
         compare_workers(base, root, args.clips)
     compare_incremental(base, root, args.clips, args.fifth)
+    framework_overhead(root, args.clips, args.device)
+
+
+def framework_overhead(root: Path, clips: int, device: str) -> None:
+    config = RunConfig(limit=clips, device=device, out=root / "default", use_cache=False)
+    run_benchmark(replace(config, out=root / "default-warm"), load_registry(), show_progress=False)  # model, cues
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(run_benchmark, config, load_registry(), show_progress=False)
+    wall = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    inside = {
+        name: sum(row[3] for key, row in stats.stats.items() if key[0].endswith(path) and key[2] == function)
+        for name, (path, function) in WORK.items()
+    }
+    work = sum(inside.values())
+    print(f"overhead: default grid, {clips} clips, computed afresh: wall {wall:.1f} s, work {work:.1f} s")
+    print("  " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in inside.items()))
+    print(f"  wall / work = {wall / work:.2f} (the rest: corpus loading, registry, piece files, rows, leaderboard)")
+
+
+#: The calls that do the benchmark's work: (file suffix, function) whose cumulative time counts as work.
+WORK = {
+    "methods": ("bsbench/grid_work.py", "_explain"),
+    "metrics": ("bsbench/scoring.py", "score_batch"),
+    "cue extraction": ("bsbench/cue_cache.py", "cached_tracks"),
+    "predictions": ("bsbench/runner.py", "_predict"),
+}
 
 
 def compare_workers(base: RunConfig, root: Path, clips: int) -> None:
