@@ -2,10 +2,11 @@
 
 The plan resolves every plugin name before any work starts (a typo fails in a second,
 not after training). Then each shared piece is computed once: features and
-predictions per clip, cue tracks per clip, explanations per (clip, method), scores per
-(explanation, metric). A failure in one piece is recorded with its reason and the run
-goes on; results are rewritten atomically after every method, so an interrupted run
-keeps what it finished.
+predictions per clip, cue tracks per clip, then one job per (method, batch of clips)
+that explains the batch and scores it with every metric (:mod:`bsbench.grid_work`), run
+by an executor (:mod:`bsbench.executors`). Explanation and score batches are kept in
+the piece cache as they finish, so an interrupted run, repeated, computes only what is
+missing. A failure in one piece is recorded with its reason and the run goes on.
 """
 
 from __future__ import annotations
