@@ -256,11 +256,21 @@ def run_command(
         ),
     ] = 1,
     executor: Annotated[
-        str, typer.Option(help="local (this machine: one process, or a pool with --workers) or dask.")
+        str,
+        typer.Option(
+            help="local (this machine: one process, or a pool with --workers), dask, or slurm "
+            "(--workers jobs through dask-jobqueue, see --cluster-config)."
+        ),
     ] = "local",
     scheduler: Annotated[
         str | None,
         typer.Option(help="With --executor dask: a running scheduler (tcp://host:8786); default: a LocalCluster."),
+    ] = None,
+    cluster_config: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --executor slurm: a TOML file whose [slurm] table sets queue, account, cores, memory..."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be computed and what the cache holds; compute nothing.")
@@ -303,6 +313,7 @@ def run_command(
         "executor": executor,
         "workers": workers,
         "scheduler": scheduler,
+        "cluster_config": cluster_config,
     }
     if suite is None:
         configs: tuple[RunConfig, ...] = (RunConfig(**values),)
@@ -350,6 +361,7 @@ RUN_OPTION_FIELDS = {
     "executor": "executor",
     "workers": "workers",
     "scheduler": "scheduler",
+    "cluster_config": "cluster_config",
 }
 
 

@@ -8,7 +8,9 @@ do not oversubscribe the machine's cores.
 
 Dask is optional (``pip install bsbench[dask]``): ``--executor dask`` connects to
 ``--scheduler ADDRESS`` when given, else starts a LocalCluster of ``--workers``
-single-threaded worker processes on the loopback interface.
+single-threaded worker processes on the loopback interface. ``--executor slurm``
+submits ``--workers`` SLURM jobs through dask-jobqueue, described by the ``[slurm]``
+table of ``--cluster-config`` (see :mod:`bsbench.cluster_config`).
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
 
 import torch
 
+from bsbench.cluster_config import load_slurm_settings, slurm_cluster, torch_threads
 from bsbench.errors import UsageError
 from bsbench.grid_work import GridSpec, Job, JobOutcome, execute
 
-EXECUTORS = ("local", "dask")
+EXECUTORS = ("local", "dask", "slurm")
 
 _worker_spec: GridSpec | None = None
 
@@ -40,17 +45,14 @@ def run_jobs(
     executor: str = "local",
     workers: int = 1,
     scheduler: str | None = None,
+    cluster_config: Path | None = None,
     on_done: Callable[[JobOutcome], None] = lambda _: None,
 ) -> dict[Job, JobOutcome]:
     """Run every job and return its outcome by job; ``on_done`` sees each outcome as it arrives."""
-    if executor not in EXECUTORS:
-        raise UsageError(f"--executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
-    if workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
-    if scheduler is not None and executor != "dask":
-        raise UsageError("--scheduler: only meaningful with --executor dask")
-    if executor == "dask":
-        return _run_on_dask(spec, jobs, workers, scheduler, on_done)
+    check_executor(executor, workers, scheduler, cluster_config)
+    if executor != "local":
+        client, cluster, threads = _dask_client(executor, workers, scheduler, cluster_config)
+        return _run_on_dask(client, cluster, threads, spec, jobs, on_done)
     if workers == 1:
         outcomes = {}
         for job in jobs:
@@ -58,6 +60,20 @@ def run_jobs(
             on_done(outcomes[job])
         return outcomes
     return _run_in_pool(spec, jobs, workers, on_done)
+
+
+def check_executor(executor: str, workers: int, scheduler: str | None, cluster_config: Path | None) -> None:
+    """Refuse executor options that cannot work, before any piece of a run is computed."""
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    if scheduler is not None and executor != "dask":
+        raise UsageError("--scheduler: only meaningful with --executor dask")
+    if (cluster_config is None) != (executor != "slurm"):
+        raise UsageError("--cluster-config: needed by --executor slurm, and only by it")
+    if cluster_config is not None:
+        load_slurm_settings(cluster_config)
 
 
 def _run_in_pool(
@@ -92,37 +108,44 @@ def _execute_received(job: Job) -> JobOutcome:
 
 
 def _execute_with_threads(spec: GridSpec, job: Job, threads: int | None) -> JobOutcome:
-    if threads is not None:  # None: a remote cluster, whose operator set its workers' threads
+    if threads is not None:
         torch.set_num_threads(threads)
     return execute(spec, job)
 
 
-def _run_on_dask(
-    spec: GridSpec,
-    jobs: Sequence[Job],
-    workers: int,
-    scheduler: str | None,
-    on_done: Callable[[JobOutcome], None],
-) -> dict[Job, JobOutcome]:
+def _dask_client(
+    executor: str, workers: int, scheduler: str | None, cluster_config: Path | None
+) -> tuple[Any, Any, int | None]:
+    """A Dask client, the cluster it owns (None for a scheduler someone else runs), torch threads per worker."""
     try:
         from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
     except ImportError:
-        raise UsageError("--executor dask: Dask is not installed (pip install 'bsbench[dask]')") from None
+        raise UsageError(f"--executor {executor}: Dask is not installed (pip install 'bsbench[dask]')") from None
+    if executor == "slurm":
+        assert cluster_config is not None  # checked by run_jobs
+        settings = load_slurm_settings(cluster_config)
+        cluster = slurm_cluster(settings)
+        cluster.scale(jobs=workers)
+        return Client(cluster), cluster, torch_threads(settings)
     if scheduler is not None:
-        client = Client(scheduler)
-        cluster = None
-        threads = None
-    else:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
-        client = Client(cluster)
-        threads = threads_per_worker(workers)
+        # None: a remote cluster, whose operator set its workers' threads
+        return Client(scheduler), None, None
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    return Client(cluster), cluster, threads_per_worker(workers)
+
+
+def _run_on_dask(
+    client: Any,
+    cluster: Any,
+    threads: int | None,
+    spec: GridSpec,
+    jobs: Sequence[Job],
+    on_done: Callable[[JobOutcome], None],
+) -> dict[Job, JobOutcome]:
+    from dask.distributed import as_completed as dask_completed
+
     try:
         shared = client.scatter(spec, broadcast=True)
         futures = [client.submit(_execute_with_threads, shared, job, threads, pure=False) for job in jobs]

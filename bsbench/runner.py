@@ -27,7 +27,7 @@ import torch
 from bsbench.corpus_info import corpus_record
 from bsbench.cue_cache import cached_tracks, is_cached
 from bsbench.errors import DataError, UsageError, describe_error
-from bsbench.executors import run_jobs
+from bsbench.executors import check_executor, run_jobs
 from bsbench.grid_work import (
     GridSpec,
     JobOutcome,
@@ -106,6 +106,8 @@ class RunConfig:
     workers: int = 1
     #: A running Dask scheduler's address; None starts a LocalCluster.
     scheduler: str | None = None
+    #: TOML file with a [slurm] table, for executor "slurm".
+    cluster_config: Path | None = None
 
 
 @dataclass
@@ -199,6 +201,7 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
     needs_cues = any("cues" in metric.plugin.requires for metric in metrics)
     extractor: CueExtractorPlugin | None = registry.get("cues", config.cues) if needs_cues else None
     device = resolve_device(config.device)
+    check_executor(config.executor, config.workers, config.scheduler, config.cluster_config)
 
     corpus = load_corpus(dataset_plugin, config.data_dir, config.seed, config.dataset_options, config.emotions)
     skipped_metrics = []
@@ -371,7 +374,13 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
             progress.update(grid, advance=1)
 
         outcomes = run_jobs(
-            spec, jobs, executor=config.executor, workers=config.workers, scheduler=config.scheduler, on_done=done
+            spec,
+            jobs,
+            executor=config.executor,
+            workers=config.workers,
+            scheduler=config.scheduler,
+            cluster_config=config.cluster_config,
+            on_done=done,
         )
     for job in jobs:  # job order, not completion order: the same results whatever the executor
         outcome = outcomes[job]

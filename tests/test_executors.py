@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from bsbench.cluster_config import load_slurm_settings, slurm_cluster, torch_threads
 from bsbench.errors import UsageError
 from bsbench.executors import run_jobs, threads_per_worker
 from bsbench.runner import RunConfig, run_benchmark
@@ -49,7 +50,8 @@ def test_threads_are_shared_out():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"executor": "slurm"}, "--executor 'slurm': choose one of local, dask"),
+        ({"executor": "pbs"}, "--executor 'pbs': choose one of local, dask, slurm"),
+        ({"executor": "slurm"}, "--cluster-config: needed by --executor slurm, and only by it"),
         ({"workers": 0}, "--workers 0: must be at least 1"),
         ({"scheduler": "tcp://127.0.0.1:1"}, "--scheduler: only meaningful with --executor dask"),
     ],
@@ -57,3 +59,49 @@ def test_threads_are_shared_out():
 def test_bad_executor_options_are_one_line(options, message):
     with pytest.raises(UsageError, match=message):
         run_jobs(None, [], **options)
+
+
+SLURM = """
+[slurm]
+queue = "short"
+account = "voice-lab"
+cores = 4
+processes = 2
+memory = "16GB"
+walltime = "01:00:00"
+"""
+
+
+def test_a_slurm_cluster_asks_for_what_the_config_says(tmp_path):
+    path = tmp_path / "hpc.toml"
+    path.write_text(SLURM)
+    settings = load_slurm_settings(path)
+    assert settings["queue"] == "short" and torch_threads(settings) == 2
+    cluster = slurm_cluster(settings)  # builds the job script; nothing is submitted until it is scaled
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for line in ("#SBATCH -p short", "#SBATCH -A voice-lab", "#SBATCH --cpus-per-task=4", "#SBATCH -t 01:00:00"):
+        assert line in script
+    assert "--nworkers 2" in script or "--nprocs 2" in script
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[slurm]\ncores = 4\nmemory = "8GB"\njob_extra_directives = ["--gres=gpu:1"]', "writes lines into the job"),
+        ('[slurm]\ncores = 4\nmemory = "8GB"\npython = "rm -rf /"', "key 'python' writes lines into the job script"),
+        ('[slurm]\ncores = "four"\nmemory = "8GB"', "key 'cores' must be a int, got 'four'"),
+        ('[slurm]\ncores = 0\nmemory = "8GB"', "key 'cores' must be at least 1"),
+        ('[slurm]\ncores = 4\nmemory = "8GB"\nqueeu = "x"', "unknown key 'queeu' in \\[slurm\\]"),
+        ("[slurm]\ncores = 4", "\\[slurm\\] needs memory"),
+        ("[other]\nx = 1", "needs a \\[slurm\\] table"),
+        ("[slurm\n", "not valid TOML"),
+    ],
+)
+def test_bad_cluster_configs_are_one_line(tmp_path, text, message):
+    path = tmp_path / "hpc.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message):
+        load_slurm_settings(path)
