@@ -23,6 +23,8 @@ from rich.console import Console
 from bsbench import __version__
 from bsbench.audio_io import AudioFileError, read_audio
 from bsbench.augmentation import AUGMENTATIONS
+from bsbench.cache import cache_dir
+from bsbench.cache_report import CACHE_KINDS, cache_summary, clear_cache
 from bsbench.corpus_export import export_clips
 from bsbench.corpus_info import corpus_summary, counts
 from bsbench.cue_accuracy import cue_accuracy
@@ -652,6 +654,40 @@ def cues_command(
     stdout.print(render_table(summary, "table"), markup=False)
     if plot is not None:
         stdout.print(f"tracks drawn in {plot}", markup=False)
+
+
+cache_app = typer.Typer(
+    help="What the cache holds (models, corpora, cue tracks, explanation and score pieces) and clearing it.",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the rows.")] = False,
+) -> None:
+    """Files and megabytes per kind of cache entry, and where the cache is ($BSBENCH_CACHE)."""
+    rows = cache_summary()
+    if as_json:
+        stdout.print(json.dumps(rows, indent=2), markup=False)
+        return
+    from tabulate import tabulate
+
+    stdout.print(f"cache: {cache_dir()}", markup=False)
+    stdout.print(tabulate(rows, headers="keys", tablefmt="simple"), markup=False)
+
+
+@cache_app.command("clear")
+def cache_clear_command(
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", help=f"Kind to delete, repeatable: {', '.join(CACHE_KINDS)} [default: pieces]."),
+    ] = None,
+) -> None:
+    """Delete cache entries (pieces by default); the next run recomputes whatever it needs."""
+    for folder in clear_cache(list(kind or ["pieces"])):
+        stdout.print(f"removed {folder}", markup=False)
 
 
 profiles_app = typer.Typer(

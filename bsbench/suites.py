@@ -123,7 +123,7 @@ def apply_overrides(suite: Suite, overrides: Mapping[str, Any]) -> tuple[RunConf
     ``--dataset-option sample_rate=22050`` keeps the suite's ``length_policy``. A
     ``dataset`` replaces the suite's list of datasets by that one, keeping the suite's
     own table for it when it has one (``--suite paper --dataset tess`` runs paper's tess).
-    With several runs, one ``data_dir`` cannot fit them all (refused), and ``out`` becomes
+    With several runs, one ``data_dir`` or ``checkpoint`` cannot fit them all (refused), and ``out`` becomes
     ``out/<dataset>`` for each so the runs do not overwrite each other.
     """
     unknown = sorted(set(overrides) - _RUN_FIELDS)
@@ -140,6 +140,12 @@ def apply_overrides(suite: Suite, overrides: Mapping[str, Any]) -> tuple[RunConf
         raise UsageError(
             f"--data-dir: suite {suite.name} runs {len(runs)} datasets ({datasets}) and one folder cannot hold them "
             f"all; add --dataset to run one of them, or set data_dir in the suite's [[datasets]] tables"
+        )
+    if len(runs) > 1 and overrides.get("checkpoint") is not None:
+        datasets = ", ".join(run.dataset for run in runs)
+        raise UsageError(
+            f"--checkpoint: suite {suite.name} runs {len(runs)} datasets ({datasets}) and one checkpoint was trained "
+            f"on one of them; add --dataset to run that one"
         )
     changes: dict[str, Any] = {}
     for key, value in overrides.items():

@@ -151,6 +151,14 @@ def test_one_data_dir_for_several_datasets_is_refused(tmp_path: Path) -> None:
     assert run.data_dir == tmp_path
 
 
+def test_one_checkpoint_for_several_datasets_is_refused(tmp_path: Path) -> None:
+    paper = load_suite("paper")
+    with pytest.raises(UsageError, match=r"--checkpoint: suite paper runs 2 datasets \(tess, crema-d\)"):
+        apply_overrides(paper, {"checkpoint": tmp_path / "model.pt"})
+    [only] = apply_overrides(paper, {"checkpoint": tmp_path / "model.pt", "dataset": "tess"})
+    assert only.checkpoint == tmp_path / "model.pt" and only.dataset == "tess"
+
+
 def test_an_override_that_is_not_a_run_field_is_a_bug() -> None:
     with pytest.raises(ValueError, match="suite"):
         apply_overrides(load_suite("quick"), {"suite": "paper"})
