@@ -290,7 +290,8 @@ def run_command(
     command (after a crash, or with one more method) computes only what is missing.
 
     With no options: the synthetic corpus, resnet-small (trained once, then cached),
-    crp / gradcam / random, librosa cues, Quantus faithfulness and the paper's cue analysis.
+    crp / gradcam / random, librosa cues, Quantus faithfulness, the paper's cue analysis and
+    its plausibility against the consensus expert profile.
     """
     values = {
         "dataset": dataset,
@@ -539,7 +540,7 @@ def validate_command(
         epochs=epochs,
     )
     say = (lambda _: None) if quiet or as_json else (lambda stage: stderr.print(f"validate: {stage}", markup=False))
-    records = as_records(validate(config, _registry(), say))
+    records = as_records(validate(config, _registry(), say, show_progress=not (quiet or as_json)))
     if as_json:
         stdout.print(json.dumps(records, indent=2), markup=False)
     else:

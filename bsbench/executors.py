@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -54,12 +54,17 @@ def run_jobs(
         client, cluster, threads = _dask_client(executor, workers, scheduler, cluster_config)
         return _run_on_dask(client, cluster, threads, spec, jobs, on_done)
     if workers == 1:
-        outcomes = {}
-        for job in jobs:
-            outcomes[job] = execute(spec, job)
-            on_done(outcomes[job])
-        return outcomes
+        return _collect((execute(spec, job) for job in jobs), on_done)
     return _run_in_pool(spec, jobs, workers, on_done)
+
+
+def _collect(arriving: Iterable[JobOutcome], on_done: Callable[[JobOutcome], None]) -> dict[Job, JobOutcome]:
+    """Outcomes by job, in whatever order they arrive, each shown to ``on_done`` as it comes."""
+    outcomes = {}
+    for outcome in arriving:
+        outcomes[outcome.job] = outcome
+        on_done(outcome)
+    return outcomes
 
 
 def check_executor(executor: str, workers: int, scheduler: str | None, cluster_config: Path | None) -> None:
@@ -81,7 +86,6 @@ def _run_in_pool(
 ) -> dict[Job, JobOutcome]:
     # spawn, not fork: the parent has started torch's OpenMP threads, which a forked child can deadlock on
     context = multiprocessing.get_context("spawn")
-    outcomes = {}
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
@@ -89,11 +93,7 @@ def _run_in_pool(
         initargs=(spec, threads_per_worker(workers)),
     ) as pool:
         futures = [pool.submit(_execute_received, job) for job in jobs]
-        for future in as_completed(futures):
-            outcome = future.result()
-            outcomes[outcome.job] = outcome
-            on_done(outcome)
-    return outcomes
+        return _collect((future.result() for future in as_completed(futures)), on_done)
 
 
 def _receive_spec(spec: GridSpec, threads: int) -> None:
@@ -149,12 +149,7 @@ def _run_on_dask(
     try:
         shared = client.scatter(spec, broadcast=True)
         futures = [client.submit(_execute_with_threads, shared, job, threads, pure=False) for job in jobs]
-        outcomes = {}
-        for future in dask_completed(futures):
-            outcome = future.result()
-            outcomes[outcome.job] = outcome
-            on_done(outcome)
-        return outcomes
+        return _collect((future.result() for future in dask_completed(futures)), on_done)
     finally:
         client.close()
         if cluster is not None:

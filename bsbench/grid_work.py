@@ -108,7 +108,7 @@ def execute(spec: GridSpec, job: Job) -> JobOutcome:
     seed = spec.batch_seed(job.start)
     pieces = PieceCache(spec.model_digest, enabled=spec.use_cache)
     failures: list[dict[str, str]] = []
-    key = pieces.explanation_key(method_identity(planned), clips, targets.tolist(), seed)
+    key, score_keys = piece_keys(pieces, planned, spec.metrics, spec.extractor, clips, targets.tolist(), seed)
     explanations = _explain(spec.model, planned, clips, inputs, targets, seed, failures, pieces, key)
     outcome = JobOutcome(job, explanations, [], failures, pieces.counts)
     if explanations is None:
@@ -124,11 +124,27 @@ def execute(spec: GridSpec, job: Job) -> JobOutcome:
         None if spec.masks is None else spec.masks[job.start : stop],
         explainer=method_explainer(spec.model, planned, seed),
     )
-    for metric in spec.metrics:
+    for metric, score_key in zip(spec.metrics, score_keys, strict=True):
         scored = replace(batch, profile=spec.profiles.get(metric.name))
-        score_key = pieces.score_key(key, metric_identity(metric), score_context(metric, spec.extractor))
         outcome.columns.append(_score_cached(metric, scored, planned.label, failures, pieces, score_key))
     return outcome
+
+
+def piece_keys(
+    pieces: PieceCache,
+    planned: PlannedMethod,
+    metrics: Sequence[PlannedMetric],
+    extractor: CueExtractorPlugin | None,
+    clips: Sequence[Clip],
+    targets: Sequence[int],
+    seed: int,
+) -> tuple[str, list[str]]:
+    """The explanation key of one batch and the score key of each metric on it.
+
+    Shared by the jobs and by ``--dry-run``, so the plan counts exactly the pieces a run would read.
+    """
+    key = pieces.explanation_key(method_identity(planned), clips, targets, seed)
+    return key, [pieces.score_key(key, metric_identity(m), score_context(m, extractor)) for m in metrics]
 
 
 def method_identity(planned: PlannedMethod) -> dict[str, Any]:

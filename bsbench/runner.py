@@ -33,9 +33,7 @@ from bsbench.grid_work import (
     JobOutcome,
     PlannedMethod,
     batch_seed,
-    method_identity,
-    metric_identity,
-    score_context,
+    piece_keys,
 )
 from bsbench.labels import select_emotions
 from bsbench.leaderboard import aggregate, model_quality
@@ -55,8 +53,10 @@ from bsbench.salient_windows import salient_windows
 from bsbench.scoring import (
     ColumnScores,
     PlannedMetric,
+    metric_profiles,
     metric_record,
     plan_metrics,
+    result_column,
 )
 from bsbench.store import (
     environment,
@@ -268,17 +268,17 @@ def plan_run(config: RunConfig, registry: Registry) -> dict[str, Any]:
         counts["scores"]["to_compute"] = len(batches) * len(setup.methods) * len(setup.metrics)
     else:
         pieces = PieceCache(model_identity(setup.model.network, setup.model.card), enabled=config.use_cache)
-        _, predictions = _predict(setup.model, setup.clips, config.batch_size)
+        _, predictions = predict_clips(setup.model, setup.clips, config.batch_size)
         for planned in setup.methods:
             for number, batch_clips in enumerate(batches):
                 start = number * config.batch_size
                 targets = predictions[start : start + len(batch_clips)].tolist()
-                key = pieces.explanation_key(
-                    method_identity(planned), batch_clips, targets, batch_seed(config.seed, start)
+                seed = batch_seed(config.seed, start)
+                key, score_keys = piece_keys(
+                    pieces, planned, setup.metrics, setup.extractor, batch_clips, targets, seed
                 )
                 counts["explanations"]["cached" if pieces.has("explanations", key) else "to_compute"] += 1
-                for metric in setup.metrics:
-                    score_key = pieces.score_key(key, metric_identity(metric), score_context(metric, setup.extractor))
+                for score_key in score_keys:
                     counts["scores"]["cached" if pieces.has("scores", score_key) else "to_compute"] += 1
     plan["pieces"] = counts
     return plan
@@ -297,7 +297,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         setup.extractor,
     )
     assert model is not None  # _prepare trains when asked to
-    profiles = {m.name: registry.get("profile", m.params.profile) for m in metrics if "profile" in m.plugin.requires}
+    profiles = metric_profiles(registry, metrics)
     dataset_record = registry.record("dataset", config.dataset)
     model_record = registry.record("model", config.model)
     skipped_metrics, device = setup.skipped_metrics, setup.device
@@ -311,7 +311,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     manifest: dict[str, Any] = {
         "run_id": run_id,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "config": config_record(config),
         "seed": config.seed,
         "device": str(device),
         "dataset": {
@@ -345,7 +345,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     records: list[dict[str, Any]] = []
     counts = PieceCounts()
     with progress_bar(show_progress) as progress:
-        inputs, predictions = _predict(model, clips, config.batch_size)
+        inputs, predictions = predict_clips(model, clips, config.batch_size)
         cue_tracks = _extract_cues(extractor, clips, failures, progress, counts) if extractor else None
         spec = GridSpec(
             model=model,
@@ -427,7 +427,8 @@ def evidence_masks(clips: Sequence[Clip], grid: InputGrid) -> np.ndarray:
     return np.stack([clip.ground_truth.evidence_mask(grid) if clip.ground_truth else empty for clip in clips])
 
 
-def _predict(model: LoadedModel, clips: Sequence[Clip], batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def predict_clips(model: LoadedModel, clips: Sequence[Clip], batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Model inputs of ``clips`` and the predicted class of each, in batches."""
     inputs = model.features(clips)
     logits = torch.cat([model.logits(inputs[i : i + batch_size]) for i in range(0, len(clips), batch_size)])
     return inputs, logits.argmax(dim=1)
@@ -477,9 +478,14 @@ def resumed_run_id(run_dir: Path, config: RunConfig) -> str | None:
         earlier = json.loads(manifest_path.read_text())
     except json.JSONDecodeError:
         return None
-    current = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
-    same = json.loads(json.dumps(earlier.get("config"), default=str)) == json.loads(json.dumps(current, default=str))
+    # through JSON, as the manifest stored it: tuples read back as lists
+    same = earlier.get("config") == json.loads(json.dumps(config_record(config)))
     return earlier.get("run_id") if same else None
+
+
+def config_record(config: RunConfig) -> dict[str, Any]:
+    """The configuration as the manifest keeps it (paths as text)."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
 
 
 def _rows(
@@ -510,7 +516,7 @@ def _rows(
                     model=model.name,
                     method=method,
                     cues=config.cues if uses_cues else "",
-                    metric=metric.name if not scored.column else f"{metric.name}:{scored.column}",
+                    metric=result_column(metric.name, scored.column),
                     clip_id=clip.clip_id,
                     label=clip.label,
                     prediction=prediction,

@@ -11,7 +11,7 @@ that raises on a batch costs that batch's values of that metric only.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from bsbench.parameters import build_parameters, split_spec
 from bsbench.protocols import (
     COST_PRESETS,
     MetricPlugin,
+    ProfilePlugin,
     ScoringBatch,
     as_scores,
     declared_metric_cost,
@@ -135,6 +136,11 @@ def columns_of_failure(batch_size: int, error: str) -> list[ColumnScores]:
     return [ColumnScores("", np.full(batch_size, np.nan), (error,) * batch_size)]
 
 
-def reasons_summary(reasons: Mapping[str, int]) -> str:
-    """``"12 x constant relevance map; 3 x ..."`` for a run summary line."""
-    return "; ".join(f"{count} x {reason}" for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]))
+def result_column(metric: str, column: str) -> str:
+    """The name a metric's column carries in results: the metric itself, or ``metric:column`` for a sub-score."""
+    return metric if not column else f"{metric}:{column}"
+
+
+def metric_profiles(registry: Registry, metrics: Sequence[PlannedMetric]) -> dict[str, ProfilePlugin]:
+    """Metric name -> the expert profile its ``profile`` parameter names, for metrics that read one."""
+    return {m.name: registry.get("profile", m.params.profile) for m in metrics if "profile" in m.plugin.requires}

@@ -39,11 +39,10 @@ from scipy import stats
 from bsbench.cue_cache import cached_tracks
 from bsbench.grid_work import PlannedMethod, method_explainer
 from bsbench.model_store import trained_model
-from bsbench.parameters import build_parameters, split_spec
-from bsbench.protocols import LoadedModel, ScoringBatch
+from bsbench.protocols import LoadedModel, ProfilePlugin, ScoringBatch
 from bsbench.registry import Registry
-from bsbench.runner import evidence_masks, load_corpus, resolve_device, select_clips
-from bsbench.scoring import PlannedMetric, plan_metrics, score_batch
+from bsbench.runner import evidence_masks, load_corpus, plan_methods, predict_clips, resolve_device, select_clips
+from bsbench.scoring import PlannedMetric, metric_profiles, plan_metrics, result_column, score_batch
 from bsbench.statistics import bootstrap_interval, paired_comparison
 from bsbench.types import Clip, Explanation
 
@@ -87,22 +86,25 @@ class _Scene:
     metrics: list[PlannedMetric]
     masks: np.ndarray
     tracks: tuple | None
-    registry: Registry
+    profiles: dict[str, ProfilePlugin]
 
 
 def validate(
-    config: ValidationConfig, registry: Registry, advance: Callable[[str], None] = lambda _: None
+    config: ValidationConfig,
+    registry: Registry,
+    advance: Callable[[str], None] = lambda _: None,
+    show_progress: bool = False,
 ) -> list[CheckResult]:
-    """Run checks (a)-(d) and return one row per (check, subject)."""
-    scene = _scene(config, registry)
+    """Run checks (a)-(d) and return one row per (check, subject); ``show_progress`` draws the training bar."""
+    scene = _scene(config, registry, show_progress)
     results: list[CheckResult] = []
     advance("explaining and scoring")
     maps = {m.label: _explain(scene, m, scene.model.network, config.seed) for m in scene.methods}
-    scores = {label: _score(scene, m, maps[label], config.seed) for label, m in _by_label(scene.methods)}
+    scores = {m.label: _score(scene, m, maps[m.label], config.seed) for m in scene.methods}
 
     advance("(a) localisation against random")
     random_rma = scores["random"][LOCALISATION_METRIC]
-    for label, _ in _by_label(scene.methods):
+    for label in [m.label for m in scene.methods]:
         if label == "random":
             continue
         compared = paired_comparison(scores[label][LOCALISATION_METRIC], random_rma, config.seed)
@@ -118,7 +120,8 @@ def validate(
 
     advance("(b) model randomisation")
     randomised = _randomised_copy(scene.model.network, config.seed)
-    for label, method in _by_label(scene.methods):
+    for method in scene.methods:
+        label = method.label
         if label == "random":
             continue
         correlation = _mean_rank_correlation(maps[label], _explain(scene, method, randomised, config.seed))
@@ -134,54 +137,42 @@ def validate(
 
     advance("(c) seed stability")
     reseeded = {
-        label: _score(scene, m, _explain(scene, m, scene.model.network, config.seed + 1), config.seed + 1)
-        for label, m in _by_label(scene.methods)
+        m.label: _score(scene, m, _explain(scene, m, scene.model.network, config.seed + 1), config.seed + 1)
+        for m in scene.methods
     }
     results.extend(_stability_rows(scene, scores, reseeded, "(c) new seed moves the mean less than CI/2", less=True))
 
     advance("(d) noise resilience and adversary reactivity")
     nudged = _nudged_copy(scene.model.network, config.seed)
-    resilient = {
-        label: _score(scene, m, _explain(scene, m, nudged, config.seed), config.seed)
-        for label, m in _by_label(scene.methods)
-    }
+    resilient = {m.label: _score(scene, m, _explain(scene, m, nudged, config.seed), config.seed) for m in scene.methods}
     results.extend(_stability_rows(scene, scores, resilient, "(d) noise resilience: moves less than CI/2", less=True))
     noise = {
-        label: _score(scene, m, _noise_maps(maps[label], config.seed), config.seed)
-        for label, m in _by_label(scene.methods)
-        if label != "random"
+        m.label: _score(scene, m, _noise_maps(maps[m.label], config.seed), config.seed)
+        for m in scene.methods
+        if m.label != "random"
     }
     results.extend(_stability_rows(scene, scores, noise, "(d) adversary reactivity: moves more than CI/2", less=False))
     return results
 
 
-def _scene(config: ValidationConfig, registry: Registry) -> _Scene:
+def _scene(config: ValidationConfig, registry: Registry, show_progress: bool) -> _Scene:
+    """Plan every plugin first (a typo fails before training), then train or load the model and predict."""
     device = resolve_device(config.device)
+    methods = plan_methods(registry, list(dict.fromkeys([*config.methods, "random"])))
+    metrics = plan_metrics(registry, list(dict.fromkeys([*config.metrics, LOCALISATION_METRIC])), config.metric_preset)
+    needs_cues = any("cues" in m.plugin.requires for m in metrics)
+    extractor = registry.get("cues", config.cues) if needs_cues else None
+    profiles = metric_profiles(registry, metrics)
     options = {**config.dataset_options, "placement": "localised"}
     corpus = load_corpus(registry.get("dataset", "synthetic"), None, config.seed, options)
     plugin = registry.get("model", config.model)
     recipe = replace(plugin.training, epochs=config.epochs) if config.epochs else None
-    model = trained_model(plugin, corpus, seed=config.seed, device=device, config=recipe, show_progress=False)
+    model = trained_model(plugin, corpus, seed=config.seed, device=device, config=recipe, show_progress=show_progress)
     clips = select_clips(corpus.split("test"), config.limit)
-    inputs = model.features(clips)
-    targets = model.logits(inputs).argmax(dim=1)
-    specs = list(dict.fromkeys([*config.methods, "random"]))
-    methods = []
-    for spec in specs:
-        name, raw = split_spec(spec)
-        method = registry.get("method", name)
-        label = spec if raw else name
-        methods.append(PlannedMethod(label, method, build_parameters(method.parameters, raw, f"method {name}")))
-    metrics = plan_metrics(registry, list(dict.fromkeys([*config.metrics, LOCALISATION_METRIC])), config.metric_preset)
-    needs_cues = any("cues" in m.plugin.requires for m in metrics)
-    extractor = registry.get("cues", config.cues) if needs_cues else None
+    inputs, targets = predict_clips(model, clips, batch_size=32)
     tracks = tuple(cached_tracks(extractor, clip) for clip in clips) if extractor else None
     masks = evidence_masks(clips, model.frontend.grid)
-    return _Scene(model, clips, inputs, targets, methods, metrics, masks, tracks, registry)
-
-
-def _by_label(methods: Sequence[PlannedMethod]) -> list[tuple[str, PlannedMethod]]:
-    return [(m.label, m) for m in methods]
+    return _Scene(model, clips, inputs, targets, methods, metrics, masks, tracks, profiles)
 
 
 def _explain(scene: _Scene, method: PlannedMethod, network: torch.nn.Module, seed: int) -> np.ndarray:
@@ -209,9 +200,8 @@ def _score(scene: _Scene, method: PlannedMethod, maps: np.ndarray, seed: int) ->
     )
     columns: dict[str, np.ndarray] = {}
     for metric in scene.metrics:
-        profile = scene.registry.get("profile", metric.params.profile) if "profile" in metric.plugin.requires else None
-        for scored in score_batch(metric, replace(base, profile=profile)):
-            columns[metric.name if not scored.column else f"{metric.name}:{scored.column}"] = scored.values
+        for scored in score_batch(metric, replace(base, profile=scene.profiles.get(metric.name))):
+            columns[result_column(metric.name, scored.column)] = scored.values
     return columns
 
 

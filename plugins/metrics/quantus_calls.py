@@ -67,9 +67,14 @@ def n_features(batch: ScoringBatch) -> int:
     return math.prod(batch.inputs.shape[1:])
 
 
+def quantus_seed(batch: ScoringBatch) -> int:
+    """The batch seed in the range NumPy's global seed (and Quantus's ``seed`` arguments) accept."""
+    return batch.seed % 2**32
+
+
 def call_quantus(metric: quantus.Metric, batch: ScoringBatch, **overrides: Any) -> np.ndarray:
     """Per-sample scores of ``metric`` on ``batch``; ``overrides`` replace or add call arguments."""
-    np.random.seed(batch.seed % 2**32)
+    np.random.seed(quantus_seed(batch))
     arguments = quantus_inputs(batch)
     if batch.explainer is not None:
         arguments["explain_func"] = batch.explainer

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import quantus
 import torch
-from bsbench_plugins.metrics.quantus_calls import call_quantus, normalise_each_by_max, raw_relevance
+from bsbench_plugins.metrics.quantus_calls import call_quantus, normalise_each_by_max, quantus_seed, raw_relevance
 
 from bsbench.parameters import NoParameters
 from bsbench.protocols import Scores, ScoringBatch
@@ -68,7 +68,7 @@ class EfficientMPRTMetric:
             complexity_func_kwargs={"n_bins": ENTROPY_BINS},
             layer_order="bottom_up",
             skip_layers=True,
-            seed=batch.seed % 2**32,
+            seed=quantus_seed(batch),
             abs=False,
             normalise=False,
             return_aggregate=False,
@@ -104,7 +104,7 @@ class RandomLogitMetric:
     def build(self, batch: ScoringBatch) -> quantus.Metric:
         return quantus.RandomLogit(
             num_classes=len(batch.model.labels),
-            seed=batch.seed % 2**32,
+            seed=quantus_seed(batch),
             abs=False,
             normalise=True,
             normalise_func=normalise_each_by_max,

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import quantus
 from bsbench_plugins.metrics.presets import preset_value, resolved
-from bsbench_plugins.metrics.quantus_calls import ALL_ZERO_MAP, call_quantus, is_uniform, raw_relevance
+from bsbench_plugins.metrics.quantus_calls import ALL_ZERO_MAP, call_quantus, is_uniform, quantus_seed, raw_relevance
 from quantus.functions.perturb_func import batch_uniform_noise
 
 from bsbench.errors import UsageError
@@ -124,7 +124,7 @@ def sensitivities(batch: ScoringBatch, radius: float, nr_samples: int) -> np.nda
     :func:`call_quantus` (one ``batch_uniform_noise`` call per draw, on the flattened batch).
     """
     assert batch.explainer is not None
-    np.random.seed(batch.seed % 2**32)
+    np.random.seed(quantus_seed(batch))
     inputs = batch.inputs.astype(np.float32)
     clips = len(inputs)
     maps = raw_relevance(batch).reshape(clips, -1)
