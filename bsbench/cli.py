@@ -13,7 +13,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +25,10 @@ from bsbench.audio_io import AudioFileError, read_audio
 from bsbench.augmentation import AUGMENTATIONS
 from bsbench.cache import cache_dir
 from bsbench.cache_report import CACHE_KINDS, cache_summary, clear_cache
+from bsbench.contracts.catalogue import checks_for
+from bsbench.contracts.context import CheckContext
+from bsbench.contracts.contract import FAILING
+from bsbench.contracts.session import check_plugins, select_plugins
 from bsbench.corpus_export import export_clips
 from bsbench.corpus_info import corpus_summary, counts
 from bsbench.cue_accuracy import cue_accuracy
@@ -46,7 +50,8 @@ from bsbench.metric_catalogue import metric_catalogue
 from bsbench.model_store import cached_models, configure_model, trained_model
 from bsbench.parameters import parse_key_values
 from bsbench.progress import progress_bar
-from bsbench.registry import KINDS, Registry, load_registry
+from bsbench.protocols import DatasetRequest
+from bsbench.registry import KINDS, PluginRecord, Registry, load_registry
 from bsbench.runner import (
     DEFAULT_METHODS,
     DEFAULT_METRICS,
@@ -551,6 +556,76 @@ def validate_command(
     failed = sum(not r["pass"] for r in records)
     if failed:
         stderr.print(f"{failed} of {len(records)} checks failed", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command("check")
+def check_command(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Plugins to check [default: every plugin, or every plugin of --kind].", show_default=False),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="dataset, model, method, cues, metric or profile: which kind NAME is.")
+    ] = None,
+    model: Annotated[str, typer.Option(help="Model whose untrained, seeded network methods and metrics run on.")] = (
+        "resnet-small"
+    ),
+    model_option: ModelOptions = None,
+    data_dir: DataDirOption = None,
+    dataset_option: DatasetOptions = None,
+    seed: Annotated[int, typer.Option(help="Seed of the check corpus, the network and the methods.")] = 0,
+    list_checks: Annotated[bool, typer.Option("--list", help="List the checks of each kind and exit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the results.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Check plugins against their kind's contract and print a pass/fail table (exit code 1 on a failure).
+
+    The same checks as the pytest base classes of bsbench.testing: metadata and unique
+    names for every kind; clips, labels and seeded splits for datasets; the input grid
+    and class count for models; finite, target-specific, seeded maps that leave model
+    and input alone for methods; declared cues on the 10 ms grid, surviving silence,
+    for cue extractors; direction, needs and one score per clip for metrics; cited
+    directions for profiles. `--list` prints every check. A plugin may declare checks
+    it is known to fail (expected_check_failures) with the reason; those print as
+    "expected failure", and a declared check that passes fails.
+
+    Examples: `bsbench check crp`; `bsbench check --kind metric`; `bsbench check tess
+    --data-dir ~/data/tess`; `bsbench check hf-audio --model-option source=./wav2vec2`.
+    """
+    from tabulate import tabulate
+
+    registry = _registry()
+    if list_checks:
+        kinds = [kind] if kind else list(KINDS)
+        rows = [{"kind": k, "check": c.name, "expects": c.summary} for k in kinds for c in checks_for(k)]
+        stdout.print(json.dumps(rows, indent=2) if as_json else tabulate(rows, headers="keys"), markup=False)
+        return
+    records = select_plugins(registry, names or [], kind)
+    options = parse_key_values(model_option, "--model-option")
+    context = CheckContext(
+        registry=registry,
+        default_request=DatasetRequest(data_dir, seed, parse_key_values(dataset_option, "--dataset-option")),
+        model_plugin=configure_model(registry.get("model", model), options),
+        seed=seed,
+    )
+
+    def configured(record: PluginRecord) -> object:
+        return configure_model(record.plugin, options) if record.kind == "model" else record.plugin
+
+    def announce(record: PluginRecord) -> None:
+        if not (quiet or as_json):
+            stderr.print(f"check: {record.kind} {record.name}", markup=False)
+
+    results = [asdict(result) for result in check_plugins(records, context, configured, announce)]
+    if as_json:
+        stdout.print(json.dumps(results, indent=2), markup=False)
+    else:
+        shown = [{**r, "status": r["status"].upper() if r["status"] in FAILING else r["status"]} for r in results]
+        stdout.print(tabulate(shown, headers="keys", tablefmt="simple", maxcolwidths=[None] * 4 + [70]), markup=False)
+    failed = sum(r["status"] in FAILING for r in results)
+    if failed:
+        stderr.print(f"{failed} of {len(results)} checks failed", markup=False)
         raise typer.Exit(1)
 
 

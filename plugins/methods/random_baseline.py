@@ -20,6 +20,7 @@ from bsbench.types import InputGrid
 class RandomMethod:
     name = "random"
     description = "Uniform random relevance (seeded): the chance level of every metric."
+    expected_check_failures = {"respects-the-target": "chance level by design: the map ignores the model and the class"}
     version = "0.1.0"
     cost = "baseline"
     parameters = NoParameters
@@ -42,6 +43,7 @@ class ConstantParameters:
 class ConstantMethod:
     name = "constant"
     description = "The same relevance in every cell: an explanation that says nothing."
+    expected_check_failures = {"respects-the-target": "says nothing by design: the map ignores the model and the class"}
     version = "0.1.0"
     cost = "baseline"
     parameters = ConstantParameters
