@@ -12,10 +12,18 @@ from bsbench.model_store import trained_model
 from bsbench.protocols import DatasetRequest, LoadedModel, TrainingConfig
 from bsbench.registry import Registry, load_registry
 from bsbench.types import Corpus
+from tests.tiny_wav2vec2 import save_tiny_source
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "paper-checkpoints"
 PAPER_TESS = FIXTURES / "best_model_tess.pth"
 
+#: Cheaper settings for the costly methods: the same code paths, fewer passes.
+QUICK_METHOD_PARAMETERS = {
+    "occlusion": {"window": "16x10", "stride": "16x5"},
+    "integrated-gradients": {"steps": "8"},
+    "gradient-shap": {"samples": "4"},
+    "smoothgrad": {"samples": "4"},
+}
 #: Four speakers, two clips per class: 56 clips, enough to exercise every path in seconds.
 SMALL_CORPUS = {"speakers": "4", "clips_per_class": "2", "test_speakers": "1", "validation_speakers": "1"}
 
@@ -51,3 +59,10 @@ def small_model(registry: Registry, small_corpus: Corpus) -> LoadedModel:
         config=replace(TrainingConfig(), epochs=2),
         show_progress=False,
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny wav2vec 2.0 directory (config, safetensors weights, preprocessor) for the hf-audio plugin."""
+    pytest.importorskip("transformers")
+    return save_tiny_source(tmp_path_factory.mktemp("tiny-wav2vec2"))

@@ -30,50 +30,10 @@ from bsbench.model_store import load_checkpoint
 from bsbench.protocols import LoadedModel
 from bsbench.training import train_model
 from bsbench.types import Corpus
+from tests.tiny_wav2vec2 import SAMPLE_RATE, SAVED_LABELS, tiny_config
 
 CPU = torch.device("cpu")
-#: Labels the saved head was "fine-tuned" on: three canonical ones, so a 7-class build re-initialises it.
-SAVED_LABELS = ("angry", "happy", "sad")
-#: Preprocessor settings deliberately away from the defaults, so reading them is tested.
-SAMPLE_RATE = 8_000
 LAST_ENCODER_CONV = "model.wav2vec2.feature_extractor.conv_layers.1.conv"
-
-
-def tiny_config(**overrides):
-    """A wav2vec 2.0 of a few thousand weights: 2 s at 8 kHz become 99 frames of 32 features."""
-    from transformers import Wav2Vec2Config
-
-    settings = {
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "intermediate_size": 64,
-        "conv_dim": (16, 16),
-        "conv_kernel": (40, 8),
-        "conv_stride": (20, 8),
-        "conv_bias": True,
-        "num_conv_pos_embeddings": 16,
-        "num_conv_pos_embedding_groups": 2,
-        "classifier_proj_size": 8,
-        # Heavy time masking, so that a training forward certainly draws masks.
-        "mask_time_prob": 0.3,
-        "mask_time_length": 5,
-        "id2label": dict(enumerate(SAVED_LABELS)),
-        "label2id": {label: i for i, label in enumerate(SAVED_LABELS)},
-    }
-    return Wav2Vec2Config(**{**settings, **overrides})
-
-
-@pytest.fixture(scope="module")
-def tiny_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory written by ``save_pretrained``: config, safetensors weights and preprocessor."""
-    transformers = pytest.importorskip("transformers")
-    folder = tmp_path_factory.mktemp("tiny-wav2vec2")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(1234)
-        transformers.Wav2Vec2ForSequenceClassification(tiny_config()).save_pretrained(folder)
-    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SAMPLE_RATE, do_normalize=False).save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

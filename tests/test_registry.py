@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from bsbench.errors import UnknownPluginError
 from bsbench.registry import KINDS, PluginLoadWarning, load_registry, protocol_violations
+from tests.fake_distributions import make_distribution
 
 GOOD_PLUGIN = """
 from dataclasses import dataclass
@@ -49,15 +49,6 @@ def bsbench_register_methods(register):
     register(ShadowRandom())
     register(NoExplain())
 """
-
-
-def make_distribution(root: Path, name: str, module: str, source: str) -> None:
-    """Install a fake distribution (module + dist-info with an entry point) under ``root``."""
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{name.replace('-', '_')}-1.0.dist-info"  # dist-info names use underscores
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[bsbench]\n{module} = {module}\n")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ metrics on ``saliency`` maps of that network.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -95,6 +96,12 @@ class CheckContext:
             return LoadedModel(plugin, network, plugin.frontend(), labels, torch.device("cpu"), card)
 
         return self._once("model", build)
+
+    def private_model(self, owner: str) -> LoadedModel:
+        """A copy of :meth:`model` for one plugin, so a plugin that changes its network cannot change another's."""
+        return self._once(
+            f"model of {owner}", lambda: replace(self.model(), network=copy.deepcopy(self.model().network))
+        )
 
     def inputs(self) -> torch.Tensor:
         return self._once("inputs", lambda: self.model().features(self.clips()))

@@ -29,7 +29,7 @@ class FirstCall:
 
 
 def _explain(plugin: Any, context: CheckContext, targets: torch.Tensor, seed: int, inputs: torch.Tensor | None = None):
-    model = context.model()
+    model = context.private_model(f"method {plugin.name} {id(plugin)}")
     params = context.parameters_for(plugin)
     output = plugin.explain(model, context.inputs() if inputs is None else inputs, targets, params, seed)
     return np.asarray(as_attribution(output).relevance)
@@ -45,7 +45,7 @@ def _hook_count(module: torch.nn.Module) -> int:
 
 def _first_call(plugin: Any, context: CheckContext) -> FirstCall:
     def observe() -> FirstCall:
-        network = context.model().network
+        network = context.private_model(f"method {plugin.name} {id(plugin)}").network
         weights = {key: value.clone() for key, value in network.state_dict().items()}
         hooks = _hook_count(network)
         inputs = context.inputs().clone()
@@ -95,7 +95,7 @@ def deterministic_under_a_seed(plugin: Any, context: CheckContext) -> None:
         second = _explain(plugin, context, context.targets(), SEED)
     np.random.set_state(numpy_state)
     differ = int((~np.isclose(first, second, rtol=0, atol=0, equal_nan=True)).sum())
-    expect(differ == 0, f"expected the same map from two calls with seed {SEED}; {differ} cells differ")
+    expect(differ == 0, f"expected the same map from two calls with seed {SEED}; {differ:,} cells differ")
 
 
 def leaves_model_and_input_unchanged(plugin: Any, context: CheckContext) -> None:

@@ -46,6 +46,7 @@ class PluginContract:
 
 def _test_of(check: Check):
     def test(self: PluginContract, plugin: Any, check_context: CheckContext) -> None:
+        __tracebackhide__ = True
         run_as_test(check, plugin, check_context, self.expected_failures)
 
     test.__name__ = "test_" + check.name.replace("-", "_")

@@ -23,6 +23,7 @@ class BoundCheck:
         self.expected = dict(expected)
 
     def __call__(self, plugin: Any, context: CheckContext) -> None:
+        __tracebackhide__ = True
         run_as_test(self.check, plugin, context, self.expected)
 
     def __repr__(self) -> str:

@@ -13,6 +13,7 @@ from bsbench.contracts.contract import Check, ContractViolation, declared_failur
 
 def run_as_test(check: Check, plugin: Any, context: CheckContext, expected: Mapping[str, str] | None = None) -> None:
     """One check as one test outcome; the failure message names the check, the plugin and the expectation."""
+    __tracebackhide__ = True  # the author needs the message, not this module's frames
     result = run_check(check, plugin, context, declared_failures(plugin, expected))
     if result.status == "not applicable":
         pytest.skip(f"{check.name}: {result.detail}")
