@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from bsbench import __version__
-from bsbench.cache import cache_dir, content_key, write_atomic, write_json
+from bsbench.cache import cache_dir, clip_digest, content_key, write_atomic, write_json
 from bsbench.errors import CheckpointError, UsageError
 from bsbench.protocols import LoadedModel, ModelPlugin, TrainingConfig
 from bsbench.training import ClassificationScores, train_model
@@ -116,11 +116,19 @@ def configure_model(plugin: ModelPlugin, options: Mapping[str, str] | None) -> M
 
 
 def model_folder(plugin: ModelPlugin, corpus: Corpus, seed: int, config: TrainingConfig) -> Path:
-    """Cache folder of one training: keyed by dataset, model (and its options), recipe and seed."""
+    """Cache folder of one training: keyed by dataset, model (and its options), recipe and seed.
+
+    The clips themselves (audio, label and split of each) are part of the key: a corpus
+    whose files changed under the same name and options must not reuse a model trained
+    on the old files.
+    """
+    clips = hashlib.blake2b(digest_size=16)
+    for clip in corpus.clips:
+        clips.update(f"{clip.clip_id}|{clip.label}|{clip.split}|{clip_digest(clip)}\n".encode())
     key = content_key(
         {
             "model": [plugin.name, plugin.version, dict(getattr(plugin, "options", {}) or {})],
-            "dataset": [corpus.name, dict(corpus.parameters), corpus.split_policy],
+            "dataset": [corpus.name, dict(corpus.parameters), corpus.split_policy, clips.hexdigest()],
             "labels": corpus.labels,
             "seed": seed,
             "training": asdict(config),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import torch
 from bsbench_plugins.models.resnet_small import PAPER_LABEL_ORDER, ResNetSmallPlugin
 
 from bsbench.errors import CheckpointError
-from bsbench.model_store import load_checkpoint
+from bsbench.model_store import load_checkpoint, model_folder
 from tests.conftest import PAPER_TESS
 
 CPU = torch.device("cpu")
@@ -132,3 +133,16 @@ def test_cli_checkpoint_error_is_one_line(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: checkpoint {path}:")
     assert "Traceback" not in done.stderr
+
+
+def test_changed_audio_under_the_same_dataset_name_trains_a_new_model(registry, small_corpus):
+    """A corpus whose files changed (same name, options and labels) must not reuse the old model."""
+    plugin = registry.get("model", "resnet-small")
+    config = plugin.training
+    first = small_corpus.clips[0]
+    edited = replace(small_corpus, clips=(replace(first, waveform=first.waveform * 0.5), *small_corpus.clips[1:]))
+    relabelled = replace(small_corpus, clips=(replace(first, split="test"), *small_corpus.clips[1:]))
+    folder = model_folder(plugin, small_corpus, 0, config)
+    assert folder == model_folder(plugin, replace(small_corpus), 0, config)
+    assert folder != model_folder(plugin, edited, 0, config)
+    assert folder != model_folder(plugin, relabelled, 0, config)

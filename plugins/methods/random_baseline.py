@@ -8,6 +8,7 @@ correlation is undefined for it, a ranking metric is at chance).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -20,7 +21,10 @@ from bsbench.types import InputGrid
 class RandomMethod:
     name = "random"
     description = "Uniform random relevance (seeded): the chance level of every metric."
-    expected_check_failures = {"respects-the-target": "chance level by design: the map ignores the model and the class"}
+    #: Contract checks it fails on purpose (``bsbench check random`` reports them as expected).
+    expected_check_failures: ClassVar[dict[str, str]] = {
+        "respects-the-target": "chance level by design: the map ignores the model and the class"
+    }
     version = "0.1.0"
     cost = "baseline"
     parameters = NoParameters
@@ -43,7 +47,9 @@ class ConstantParameters:
 class ConstantMethod:
     name = "constant"
     description = "The same relevance in every cell: an explanation that says nothing."
-    expected_check_failures = {"respects-the-target": "says nothing by design: the map ignores the model and the class"}
+    expected_check_failures: ClassVar[dict[str, str]] = {
+        "respects-the-target": "says nothing by design: the map ignores the model and the class"
+    }
     version = "0.1.0"
     cost = "baseline"
     parameters = ConstantParameters

@@ -1,0 +1,30 @@
+"""``deconvolution``: captum's Deconvolution as a bsbench method."""
+
+from __future__ import annotations
+
+import numpy as np
+from captum.attr import Deconvolution
+
+from bsbench import hookimpl
+from bsbench.parameters import NoParameters
+
+
+class DeconvolutionMethod:
+    name = "deconvolution"
+    description = "Deconvolution (Zeiler & Fergus 2014): gradients with ReLUs applied backwards (captum)."
+    version = "0.1.0"
+    cost = "gradient"
+    parameters = NoParameters
+
+    def model_passes(self, params, grid) -> int:
+        return 1
+
+    def explain(self, model, inputs, targets, params, seed) -> np.ndarray:
+        copy = inputs.detach().clone().requires_grad_()  # the caller's tensor stays as it was
+        relevance = Deconvolution(model.network).attribute(copy, target=targets.to(copy.device))
+        return relevance.sum(dim=1).detach().cpu().numpy().astype(np.float32)  # channel axis summed away
+
+
+@hookimpl
+def bsbench_register_methods(register):
+    register(DeconvolutionMethod())
