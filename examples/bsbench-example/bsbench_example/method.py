@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from captum.attr import Deconvolution
 
@@ -21,7 +23,9 @@ class DeconvolutionMethod:
 
     def explain(self, model, inputs, targets, params, seed) -> np.ndarray:
         copy = inputs.detach().clone().requires_grad_()  # the caller's tensor stays as it was
-        relevance = Deconvolution(model.network).attribute(copy, target=targets.to(copy.device))
+        with warnings.catch_warnings():  # captum announces the ReLU hooks it adds and removes on every call
+            warnings.simplefilter("ignore", UserWarning)
+            relevance = Deconvolution(model.network).attribute(copy, target=targets.to(copy.device))
         return relevance.sum(dim=1).detach().cpu().numpy().astype(np.float32)  # channel axis summed away
 
 
