@@ -5,6 +5,11 @@ is no base class to inherit. Every plugin carries ``name`` (lower-case, digits a
 dashes: it is typed on the command line), a one-line ``description`` and a
 ``version`` that is recorded in run manifests and cache keys, so changing a plugin's
 behaviour means bumping its version.
+
+Any plugin may also carry ``expected_check_failures``: contract checks (``bsbench check
+--list``) it fails on purpose, each with the reason, e.g. ``{"respects-the-target":
+"ignores the class by design"}``. They are reported as expected failures; one that
+passes is reported as a failure, so a declaration cannot outlive its reason.
 """
 
 from __future__ import annotations
