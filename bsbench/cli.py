@@ -21,10 +21,11 @@ import typer
 from rich.console import Console
 
 from bsbench import __version__
-from bsbench.audio_io import AudioFileError, read_audio
+from bsbench.audio_io import AudioFacts, AudioFileError, read_audio
 from bsbench.augmentation import AUGMENTATIONS
-from bsbench.cache import cache_dir
+from bsbench.cache import cache_dir, write_atomic
 from bsbench.cache_report import CACHE_KINDS, cache_summary, clear_cache
+from bsbench.clip_explanation import explain_clip
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import FAILING
@@ -35,23 +36,29 @@ from bsbench.cue_accuracy import cue_accuracy
 from bsbench.cue_report import cue_summary, plot_tracks, profile_table
 from bsbench.cue_vocabulary import ANALYSIS_RATE
 from bsbench.errors import BsbenchError, DataError, UsageError
+from bsbench.example_store import read_examples
+from bsbench.figures import save_figure
+from bsbench.figures.clip import clip_figure
+from bsbench.figures.run import cue_profile_figure, metric_figure
 from bsbench.leaderboard import (
     BREAKDOWNS,
     FORMATS,
     aggregate,
     metric_direction,
-    model_quality,
     ranked_metrics,
     render,
     render_table,
+    select_metrics,
 )
 from bsbench.method_catalogue import method_catalogue
 from bsbench.metric_catalogue import metric_catalogue
-from bsbench.model_store import cached_models, configure_model, trained_model
+from bsbench.model_store import cached_models, configure_model, load_checkpoint, trained_model
 from bsbench.parameters import parse_key_values
 from bsbench.progress import progress_bar
 from bsbench.protocols import DatasetRequest
 from bsbench.registry import KINDS, PluginRecord, Registry, load_registry
+from bsbench.report import build_report
+from bsbench.run_set import read_runs
 from bsbench.runner import (
     DEFAULT_METHODS,
     DEFAULT_METRICS,
@@ -59,6 +66,7 @@ from bsbench.runner import (
     RunResult,
     load_corpus,
     metric_directions,
+    plan_methods,
     plan_run,
     resolve_device,
     run_benchmark,
@@ -426,7 +434,9 @@ def _print_plan(plan: dict[str, Any]) -> None:
 
 @app.command("leaderboard")
 def leaderboard_command(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `bsbench run`.")],
+    run_dirs: Annotated[
+        list[Path], typer.Argument(help="Run directories written by `bsbench run`; several are merged.")
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
     rank_by: Annotated[
         str | None,
@@ -437,26 +447,52 @@ def leaderboard_command(
     by: Annotated[
         str | None,
         typer.Option(
-            "--by", help="Split every cell: correct (correct vs misclassified clips) or emotion (the true label)."
+            "--by",
+            help="Split every cell: correct (correct vs misclassified clips), emotion (the true label), speaker, "
+            "or dataset (merged runs: one block per model, a row per dataset).",
         ),
     ] = None,
+    metrics: Annotated[
+        str | None,
+        typer.Option(help="Metric columns to show, comma-separated (cue-salience selects every cue-salience:*)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")
+    ] = None,
 ) -> None:
-    """Reprint a run's leaderboard from its files alone (mean and 95% bootstrap CI per metric, rank interval)."""
+    """Print the leaderboard of one or more runs from their files alone.
+
+    Each cell is the mean over clips with its 95% bootstrap interval; the rank column
+    ranks methods within each dataset and model on one metric, with its rank interval.
+    The best mean of each column and block is bold in markdown, latex and html (a `*`
+    in the terminal table). `--format latex` writes a booktabs table for a paper;
+    `--format html` a table for a web page; json and csv the long rows.
+    """
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if by is not None and by not in BREAKDOWNS:
         raise UsageError(f"--by {by!r}: choose one of {', '.join(BREAKDOWNS)}")
-    manifest, rows = read_run(run_dir)
-    directions = metric_directions(manifest)
-    ranked = ranked_metrics(rows, directions)
+    runs = read_runs(run_dirs)
+    rows = runs.rows if metrics is None else select_metrics(runs.rows, _names(metrics))
+    ranked = ranked_metrics(rows, runs.directions)
     if rank_by is not None and rank_by not in ranked:
         present = list(dict.fromkeys(rows["metric"]))
-        reason = "has no direction (higher or lower is better)" if rank_by in present else "is not a metric of this run"
+        reason = "has no direction (higher or lower is better)" if rank_by in present else "is not a metric shown"
         raise UsageError(
             f"--rank-by {rank_by!r} {reason}; metrics: {', '.join(present)}; rankable: {', '.join(ranked) or 'none'}"
         )
-    board = aggregate(rows, directions, quality=model_quality(manifest), rank_by=rank_by, by=by)
-    stdout.print(render(board, fmt), markup=False)
+    board = aggregate(rows, runs.directions, quality=runs.quality, rank_by=rank_by, by=by)
+    text = render(board, fmt)
+    if output is None:
+        stdout.print(text, markup=False)
+        return
+    write_atomic(output, lambda temp: temp.write_text(text + "\n"))
+    stderr.print(f"leaderboard: {output}", markup=False)
+
+
+def _names(listed: str) -> list[str]:
+    """Names from a comma-separated option value, blanks dropped."""
+    return [name.strip() for name in listed.split(",") if name.strip()]
 
 
 @app.command("compare")
@@ -629,6 +665,112 @@ def check_command(
         raise typer.Exit(1)
 
 
+@app.command("explain")
+def explain_command(
+    audio: Annotated[Path, typer.Argument(help="An audio file (wav, flac, ogg ...); any rate, mixed down to mono.")],
+    model: Annotated[str, typer.Option(help="Model plugin (see `bsbench plugins --kind model`).")] = "resnet-small",
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Weights to explain (weights-only state dict) [default: the model trained on --dataset]."),
+    ] = None,
+    dataset: Annotated[
+        str, typer.Option(help="Without --checkpoint: the dataset the cached model was trained on (trains if absent).")
+    ] = "synthetic",
+    method: Annotated[str, typer.Option(help="Saliency method, with parameters (e.g. occlusion:window=1x10).")] = (
+        "crp"
+    ),
+    cues: Annotated[str, typer.Option(help="Cue extractor (see `bsbench plugins --kind cues`).")] = "librosa",
+    profile: Annotated[str, typer.Option(help="Expert profile the cue findings are judged by.")] = "consensus",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Save the figure here (PNG; a PDF is written beside it).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    model_option: ModelOptions = None,
+    seed: Annotated[int, typer.Option(help="Seed of the method (and of training, if the model must be trained).")] = 0,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
+) -> None:
+    """Explain one recording: prediction, salient windows, and what the cues there say, in words.
+
+    Predicts the emotion with class probabilities, explains the predicted class with
+    --method, finds the most relevant 150 ms windows (the paper's rule) and compares
+    each cue inside them with the whole clip, against the direction --profile expects
+    for the predicted emotion ("loudness inside the salient windows is 1.8 SD above
+    the clip mean; profile consensus expects higher loudness for angry: plausible").
+    `-o figure.png` draws the spectrogram with the relevance and windows, the waveform
+    and the cue chart.
+    """
+    registry = _registry()
+    clip, _ = _audio_clip(audio)
+    [planned] = plan_methods(registry, [method])
+    extractor = registry.get("cues", cues)
+    expert = registry.get("profile", profile)
+    plugin = configure_model(registry.get("model", model), parse_key_values(model_option, "--model-option"))
+    chosen_device = resolve_device(device)
+    if checkpoint is not None:
+        loaded = load_checkpoint(plugin, checkpoint, chosen_device)
+    else:
+        corpus = load_corpus(registry.get("dataset", dataset), None, seed, {})
+        loaded = trained_model(plugin, corpus, seed=seed, device=chosen_device, show_progress=not as_json)
+    example = explain_clip(loaded, clip, planned, extractor, expert, seed)
+    if output is not None:
+        written = save_figure(clip_figure(example), output.with_suffix(""))
+        if not as_json:
+            stderr.print(f"figure: {', '.join(str(path) for path in written)}", markup=False)
+    summary = example.summary()
+    if as_json:
+        stdout.print(json.dumps(summary, indent=2), markup=False)
+        return
+    ranked = sorted(summary["probabilities"].items(), key=lambda item: -item[1])
+    stdout.print(
+        f"{audio}: {example.prediction} (p = {ranked[0][1]:.2f}; then "
+        + ", ".join(f"{label} {p:.2f}" for label, p in ranked[1:4])
+        + f") from {loaded.name}",
+        markup=False,
+    )
+    windows = ", ".join(f"{start:.2f}-{end:.2f} s" for start, end in example.windows) or "none"
+    stdout.print(f"{planned.label}: salient windows {windows}", markup=False)
+    for finding in example.findings:
+        stdout.print(f"- {finding.sentence(example.prediction, example.profile)}", markup=False)
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `bsbench run`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write one self-contained HTML page of a run: configuration, leaderboard, breakdowns, figures, examples.
+
+    Images are embedded and nothing is loaded from elsewhere, so the file opens offline.
+    The examples are the explanations the run kept: per method, a correctly and a
+    wrongly classified clip.
+    """
+    page = build_report(run_dir, _registry())
+    write_atomic(output, lambda temp: temp.write_text(page, encoding="utf-8"))
+    stderr.print(f"report: {output} ({len(page) / 1e6:.1f} MB)", markup=False)
+
+
+@app.command("figures")
+def figures_command(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories written by `bsbench run`; merged.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the PNG and PDF files.")] = Path("figures"),
+) -> None:
+    """Draw a run's figures as PNG and PDF: metrics by method, cue profiles by emotion, the kept examples."""
+    registry = _registry()
+    runs = read_runs(run_dirs)
+    board = aggregate(runs.rows, runs.directions, quality=runs.quality)
+    written = save_figure(metric_figure(board), output / "metrics")
+    profiles = registry.profiles()
+    cue_figure = cue_profile_figure(runs.rows, profiles.get("consensus"))
+    if cue_figure is not None:
+        written += save_figure(cue_figure, output / "cue-profiles")
+    for run_dir in run_dirs:
+        for example in read_examples(run_dir):
+            name = f"example-{example.method}-{example.clip_id}".replace(":", "_").replace("/", "_")
+            written += save_figure(clip_figure(example), output / name)
+    for path in written:
+        stdout.print(str(path), markup=False)
+
+
 @app.command("train")
 def train_command(
     dataset: Annotated[str, typer.Option(help="Dataset plugin.")] = "synthetic",
@@ -698,6 +840,17 @@ def models_command(
     stdout.print(tabulate(rows, headers="keys", tablefmt="simple", floatfmt=".3f"), markup=False)
 
 
+def _audio_clip(audio: Path) -> tuple[Clip, AudioFacts]:
+    """A user's audio file as an unlabelled clip at the analysis rate, or one line saying why it cannot be read."""
+    if not audio.is_file():
+        raise DataError(f"{audio}: no such file")
+    try:
+        samples, facts = read_audio(audio, ANALYSIS_RATE)
+    except AudioFileError as error:
+        raise DataError(f"{audio}: {error}") from None
+    return Clip(audio.stem, samples, ANALYSIS_RATE, "unknown", "unknown", "test", source=str(audio)), facts
+
+
 @app.command("cues")
 def cues_command(
     audio: Annotated[Path, typer.Argument(help="An audio file (wav, flac, ogg ...); any rate, mixed down to mono.")],
@@ -707,13 +860,7 @@ def cues_command(
 ) -> None:
     """Summarise one clip's acoustic cues: unit, defined frames, mean, SD and range per cue."""
     plugin = _registry().get("cues", extractor)
-    if not audio.is_file():
-        raise DataError(f"{audio}: no such file")
-    try:
-        samples, facts = read_audio(audio, ANALYSIS_RATE)
-    except AudioFileError as error:
-        raise DataError(f"{audio}: {error}") from None
-    clip = Clip(audio.stem, samples, ANALYSIS_RATE, "unknown", "unknown", "test", source=str(audio))
+    clip, facts = _audio_clip(audio)
     tracks = plugin.extract(clip)
     summary = cue_summary(tracks)
     if plot is not None:

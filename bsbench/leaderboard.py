@@ -9,20 +9,21 @@ a difference in the third decimal on a few dozen clips rarely settles an order.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from tabulate import tabulate
 
 from bsbench.errors import UsageError
 from bsbench.statistics import bootstrap_interval, rank_intervals
+from bsbench.table_formats import FORMATS, render_table
 
-FORMATS = ("table", "markdown", "csv", "json")
+__all__ = ["BREAKDOWNS", "FORMATS", "aggregate", "render", "render_table", "select_metrics", "wide"]
+
 GROUP = ["dataset", "model", "method"]
-#: Ways to split every leaderboard cell: by whether the model classified the clip correctly, or by its true emotion.
-BREAKDOWNS = ("correct", "emotion")
+#: Ways to split every leaderboard cell: whether the model classified the clip correctly, its true
+#: emotion, its speaker, or (for merged runs) its dataset.
+BREAKDOWNS = ("correct", "emotion", "speaker", "dataset")
 #: Columns the ranked metric's rows carry (NaN on the other metrics' rows).
 RANK_COLUMNS = ("rank", "rank_low", "rank_high", "p_first")
 
@@ -38,8 +39,14 @@ def ranked_metrics(rows: pd.DataFrame, directions: Mapping[str, bool | None]) ->
 
 
 def group_keys(by: str | None = None) -> list[str]:
-    """The columns one leaderboard row is keyed by; a breakdown adds ``subset`` before the method."""
-    return [*GROUP[:2], "subset", GROUP[2]] if by is not None else list(GROUP)
+    """The columns one leaderboard row is keyed by; a breakdown adds ``subset`` before the method.
+
+    ``by="dataset"`` puts the dataset in ``subset`` under each model, so merged runs read
+    as one block per model with a row per dataset.
+    """
+    if by is None:
+        return list(GROUP)
+    return ["model", "subset", "method"] if by == "dataset" else [*GROUP[:2], "subset", GROUP[2]]
 
 
 def _subsets(rows: pd.DataFrame, by: str) -> pd.Series:
@@ -47,21 +54,46 @@ def _subsets(rows: pd.DataFrame, by: str) -> pd.Series:
         return rows["correct"].astype(bool).map({True: "correct", False: "misclassified"})
     if by == "emotion":
         return rows["label"].astype(str)
-    raise ValueError(f"unknown breakdown {by!r}; choose one of {', '.join(BREAKDOWNS)}")
+    if by == "speaker":
+        if "speaker" not in rows or (rows["speaker"].astype(str) == "").all():
+            raise UsageError("--by speaker: these results carry no speakers (written before bsbench recorded them)")
+        return rows["speaker"].astype(str)
+    if by == "dataset":
+        return rows["dataset"].astype(str)
+    raise UsageError(f"--by {by!r}: choose one of {', '.join(BREAKDOWNS)}")
+
+
+def select_metrics(rows: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """Rows of the named metrics only; a metric name also selects its sub-columns (``cue-salience:pitch``)."""
+    present = list(dict.fromkeys(rows["metric"]))
+    keep = pd.Series(False, index=rows.index)
+    for name in metrics:
+        chosen = (rows["metric"] == name) | rows["metric"].str.startswith(f"{name}:")
+        if not chosen.any():
+            raise UsageError(f"--metrics {name!r} is not a result of these runs; metrics: {', '.join(present)}")
+        keep |= chosen
+    return rows[keep]
 
 
 #: Columns that say how good the explained model is, from its model card.
 MODEL_COLUMNS = ("model_test_accuracy", "model_test_uar")
 
 
-def model_quality(manifest: Mapping) -> dict[str, dict[str, float]]:
-    """Model name -> test accuracy and UAR from a run manifest's model card (empty when unknown)."""
+def model_quality(manifest: Mapping) -> dict[tuple[str, str], dict[str, float]]:
+    """(dataset, model) -> test accuracy and UAR from a run manifest's model card (empty when unknown).
+
+    Keyed by the dataset too: merged runs may explain the same architecture trained on two corpora.
+    """
     model = manifest.get("model") or {}
     test = (model.get("card") or {}).get("test")
     if not test:
         return {}
+    dataset = (manifest.get("dataset") or {}).get("name", "")
     return {
-        model["name"]: {"model_test_accuracy": test["accuracy"], "model_test_uar": test["unweighted_average_recall"]}
+        (dataset, model["name"]): {
+            "model_test_accuracy": test["accuracy"],
+            "model_test_uar": test["unweighted_average_recall"],
+        }
     }
 
 
@@ -69,7 +101,7 @@ def aggregate(
     rows: pd.DataFrame,
     directions: Mapping[str, bool | None],
     seed: int = 0,
-    quality: Mapping[str, Mapping[str, float]] | None = None,
+    quality: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
     rank_by: str | None = None,
     by: str | None = None,
 ) -> pd.DataFrame:
@@ -84,7 +116,11 @@ def aggregate(
 
     ``by`` (one of BREAKDOWNS) splits every cell by a ``subset`` column: ``correct``
     into correctly classified and misclassified clips (an explanation of a wrong
-    prediction may look different), ``emotion`` by the clip's true label.
+    prediction may look different), ``emotion`` by the clip's true label, ``speaker``
+    by who spoke it, ``dataset`` by corpus (for merged runs).
+
+    ``best`` marks, per metric with a direction, the method(s) with the best mean
+    within each (dataset, model[, subset]).
     """
     ranked = ranked_metrics(rows, directions)
     if rank_by is None:
@@ -101,7 +137,8 @@ def aggregate(
         values = group["value"].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         low, high = bootstrap_interval(values, seed)
-        model = key[1]
+        named = dict(zip(keys, key, strict=True))
+        model = (named.get("dataset", named.get("subset", "")), named["model"])
         no_rank = dict.fromkeys(RANK_COLUMNS, float("nan"))
         records.append(
             {
@@ -119,9 +156,17 @@ def aggregate(
     board = pd.DataFrame.from_records(records)
     if board.empty:
         return board
+    board["best"] = _best(board, keys)
     board["_order"] = board["method"].map(method_order)
     order = [*keys[:-1], "_order", "metric"]
     return board.sort_values(order, kind="stable").drop(columns="_order").reset_index(drop=True)
+
+
+def _best(board: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """True where a mean is the best of its metric among the methods of its (dataset, model[, subset])."""
+    signed = board["mean"] * board["higher_is_better"].map({True: 1.0, False: -1.0})  # NaN for no direction
+    top = signed.groupby([board[k] for k in keys[:-1]] + [board["metric"]], sort=False).transform("max")
+    return (signed == top) & signed.notna()
 
 
 def _ranks(
@@ -143,7 +188,7 @@ def wide(board: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     When the board is ranked, a ``rank (<metric>)`` column right after the method shows
     ``rank [low-high]``, so the order and how firm it is are read before any score.
     """
-    keys = [*GROUP[:2], "subset", GROUP[2]] if "subset" in board else GROUP
+    keys = [column for column in ("dataset", "model", "subset", "method") if column in board]
     arrows = {True: " ↑", False: " ↓", None: ""}
     cells = board.assign(
         column=[f"{metric}{arrows[up]}" for metric, up in zip(board["metric"], board["higher_is_better"], strict=True)],
@@ -160,11 +205,26 @@ def wide(board: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         table.insert(0, f"rank ({rank_by})", [cells_by_key.get(key, "n/a") for key in table.index])
     table = table.reset_index().rename_axis(columns=None)
     if all(column in board for column in MODEL_COLUMNS) and board[list(MODEL_COLUMNS)].notna().any().any():
-        per_model = board.groupby("model", sort=False)[list(MODEL_COLUMNS)].first()
         for position, (column, title) in enumerate(zip(MODEL_COLUMNS, ("model acc", "model UAR"), strict=True)):
-            values = table["model"].map(per_model[column])
-            table.insert(2 + position, title, [f"{value:.{digits}f}" if pd.notna(value) else "?" for value in values])
+            per_key = board.groupby(keys[:-1], sort=False)[column].first()
+            values = [per_key.get(key[:-1]) for key in order]
+            at = keys.index("model") + 1 + position
+            table.insert(at, title, [f"{value:.{digits}f}" if pd.notna(value) else "?" for value in values])
     return table
+
+
+def best_cells(board: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Booleans shaped like ``wide(board)``: the cells holding the best mean of their column and block."""
+    keys = [column for column in ("dataset", "model", "subset", "method") if column in board]
+    arrows = {True: " ↑", False: " ↓"}
+    marks = pd.DataFrame(False, index=table.index, columns=table.columns)
+    position = {tuple(row): i for i, row in enumerate(table[keys].itertuples(index=False, name=None))}
+    for row in board[board["best"]].itertuples():
+        column = f"{row.metric}{arrows[row.higher_is_better]}"
+        where = position.get(tuple(getattr(row, k) for k in keys))
+        if where is not None and column in marks:
+            marks.loc[where, column] = True
+    return marks
 
 
 def _rank_cell(row: tuple) -> str:
@@ -181,20 +241,8 @@ def _cell(row: tuple, digits: int) -> str:
 
 
 def render(board: pd.DataFrame, fmt: str = "table") -> str:
-    """The leaderboard as text in one of FORMATS: long rows for json/csv, the wide view for tables."""
-    return render_table(board if fmt in {"json", "csv"} else wide(board) if not board.empty else board, fmt)
-
-
-def render_table(frame: pd.DataFrame, fmt: str = "table", digits: int = 3) -> str:
-    """Any result frame as text in one of FORMATS (JSON records carry null for NaN)."""
-    if fmt not in FORMATS:
-        raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if fmt == "json":
-        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        return json.dumps(records, indent=2)
-    if fmt == "csv":
-        return frame.to_csv(index=False)
-    if frame.empty:
-        return "(no results)"
-    style = "github" if fmt == "markdown" else "simple"
-    return tabulate(frame, headers="keys", tablefmt=style, showindex=False, floatfmt=f".{digits}f")
+    """The leaderboard as text in one of FORMATS: long rows for json/csv, the wide view with the best marked else."""
+    if fmt in {"json", "csv"} or board.empty:
+        return render_table(board, fmt)
+    table = wide(board)
+    return render_table(table, fmt, emphasis=best_cells(board, table))

@@ -27,6 +27,7 @@ import torch
 from bsbench.corpus_info import corpus_record
 from bsbench.cue_cache import cached_tracks, is_cached
 from bsbench.errors import DataError, UsageError, describe_error
+from bsbench.example_store import write_examples
 from bsbench.executors import check_executor, run_jobs
 from bsbench.grid_work import (
     GridSpec,
@@ -46,9 +47,11 @@ from bsbench.protocols import (
     DatasetPlugin,
     DatasetRequest,
     LoadedModel,
+    ProfilePlugin,
     declared_passes,
 )
 from bsbench.registry import Registry
+from bsbench.run_examples import choose_examples
 from bsbench.salient_windows import salient_windows
 from bsbench.scoring import (
     ColumnScores,
@@ -397,6 +400,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                 _rows(metric, columns, batch_clips, targets, planned.label, run_id, corpus.name, config, model, spec)
             )
     write_explanations(run_dir, records)
+    write_examples(run_dir, choose_examples(spec, jobs, outcomes, _example_profile(registry, profiles)))
     manifest["seconds"] = round(time.perf_counter() - started, 1)
     manifest["pieces"] = counts.as_dict()
     write_manifest(run_dir, manifest)
@@ -404,6 +408,13 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     frame = rows_frame(rows)
     board = aggregate(frame, metric_directions(manifest), quality=model_quality(manifest))
     return RunResult(run_dir, manifest, frame, board)
+
+
+def _example_profile(registry: Registry, profiles: Mapping[str, ProfilePlugin]) -> ProfilePlugin:
+    """The profile example cue findings are judged by: cue-plausibility's if the run has it, else consensus."""
+    return (
+        profiles.get("cue-plausibility") or next(iter(profiles.values()), None) or registry.get("profile", "consensus")
+    )
 
 
 def explanation_record(explanation: Explanation, labels: Sequence[str]) -> dict[str, Any]:
@@ -523,6 +534,7 @@ def _rows(
                     correct=prediction == clip.label,
                     value=float(value),
                     reason=reason,
+                    speaker=clip.speaker,
                 )
             )
     return rows

@@ -95,8 +95,9 @@ def read_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
         frame = pd.read_parquet(results_path)
     except Exception as error:  # pyarrow raises several types for damaged files
         raise ResultsError(f"{results_path}: cannot be read as Parquet ({' '.join(str(error).split())})") from None
-    if "reason" not in frame.columns:  # runs written before NaN values carried their reason
-        frame["reason"] = ""
+    for column in ("reason", "speaker"):  # runs written before NaN values carried reasons, rows their speaker
+        if column not in frame.columns:
+            frame[column] = ""
     missing = [column for column in RESULT_COLUMNS if column not in frame.columns]
     if missing:
         raise ResultsError(f"{results_path}: missing columns {', '.join(missing)}")

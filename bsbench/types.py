@@ -212,6 +212,7 @@ RESULT_COLUMNS = (
     "correct",
     "value",
     "reason",
+    "speaker",
 )
 
 
@@ -236,3 +237,4 @@ class ResultRow:
     correct: bool
     value: float
     reason: str = ""
+    speaker: str = ""

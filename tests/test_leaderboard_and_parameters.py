@@ -63,7 +63,7 @@ def test_render_formats():
     assert {"dataset", "model", "method", "metric", "n", "mean", "ci_low", "ci_high"} <= set(records[0])
     assert render(board, "csv").splitlines()[0] == (
         "dataset,model,method,metric,higher_is_better,n,mean,ci_low,ci_high,model_test_accuracy,model_test_uar,"
-        "rank,rank_low,rank_high,p_first"
+        "rank,rank_low,rank_high,p_first,best"
     )
     with pytest.raises(UsageError, match="--format 'xml'"):
         render(board, "xml")
@@ -72,13 +72,17 @@ def test_render_formats():
 def test_model_accuracy_sits_beside_the_explanation_scores():
     card = {"test": {"accuracy": 0.9643, "unweighted_average_recall": 0.95}}
     board = aggregate(
-        rows(), {"faithfulness-correlation": True}, quality=model_quality({"model": {"name": "m", "card": card}})
+        rows(),
+        {"faithfulness-correlation": True},
+        quality=model_quality({"dataset": {"name": "d"}, "model": {"name": "m", "card": card}}),
     )
     table = wide(board)
     assert list(table.columns[:5]) == ["dataset", "model", "model acc", "model UAR", "method"]
     assert set(table["model acc"]) == {"0.964"} and set(table["model UAR"]) == {"0.950"}
     assert set(board["model_test_accuracy"]) == {0.9643}
-    no_card = aggregate(rows(), {}, quality=model_quality({"model": {"name": "m", "card": {}}}))
+    no_card = aggregate(
+        rows(), {}, quality=model_quality({"dataset": {"name": "d"}, "model": {"name": "m", "card": {}}})
+    )
     assert "model acc" not in wide(no_card).columns and no_card["model_test_accuracy"].isna().all()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import quantus
-from bsbench_plugins.metrics.cue_salience import differences_with_reasons, standardised_differences
 from bsbench_plugins.metrics.quantus_faithfulness import (
     FaithfulnessCorrelationMetric,
     FaithfulnessCorrelationParameters,
@@ -16,6 +15,7 @@ from bsbench_plugins.metrics.quantus_faithfulness import (
 )
 
 from bsbench.protocols import ScoringBatch, as_attribution
+from bsbench.salient_cues import differences_with_reasons, standardised_differences
 from bsbench.salient_windows import frames_inside, salient_windows
 from bsbench.types import CueTracks, Explanation, InputGrid
 

@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from bsbench.registry import load_registry
 from bsbench.runner import RunConfig, run_benchmark
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--fifth", default="input-x-gradient", help="The method added to the finished 4-method grid.")
     parser.add_argument("--skip-workers", action="store_true", help="Measure the incremental run only.")
+    parser.add_argument("--workers-only", action="store_true", help="Measure the workers only.")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bsbench-grid-"))
     os.environ["BSBENCH_CACHE"] = str(root / "cache")  # no piece of an earlier run may be read back
@@ -57,6 +59,8 @@ def main() -> None:
 
     if not args.skip_workers:
         compare_workers(base, root, args.clips)
+    if args.workers_only:
+        return
     compare_incremental(base, root, args.clips, args.fifth)
     framework_overhead(root, args.clips, args.device)
 
@@ -89,12 +93,26 @@ WORK = {
 
 
 def compare_workers(base: RunConfig, root: Path, clips: int) -> None:
+    """``--workers 2`` against ``--workers 1``, and against one process held to one torch thread.
+
+    ``--workers 1`` runs in this process with torch's threads on every core, so on a
+    2-core machine the pool can only win where torch leaves a core idle. The second
+    comparison holds the single process to one thread, as each pool worker is: the
+    pool's own scaling, free of torch's intra-op parallelism.
+    """
     heavy = replace(base, methods=HEAVY, metrics=("pixel-flipping",), use_cache=False)
     one, serial = timed(replace(heavy, workers=1, out=root / "w1"))
     two, pooled = timed(replace(heavy, workers=2, out=root / "w2"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        single, _ = timed(replace(heavy, workers=1, out=root / "w1-one-thread"))
+    finally:
+        torch.set_num_threads(threads)
     difference = np.nanmax(np.abs(serial.rows["value"].to_numpy() - pooled.rows["value"].to_numpy()))
     print(f"workers: {os.cpu_count()} cores, {clips} clips, methods {', '.join(HEAVY)}")
-    print(f"  --workers 1: {one:.1f} s   --workers 2: {two:.1f} s   throughput x{one / two:.2f}")
+    print(f"  --workers 1 ({threads} torch threads): {one:.1f} s   --workers 2: {two:.1f} s   x{one / two:.2f}")
+    print(f"  --workers 1 held to 1 torch thread: {single:.1f} s   --workers 2 against it: x{single / two:.2f}")
     print(f"  largest |value difference| between the two runs: {difference:.2e}")
 
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from bsbench_plugins.metrics.cue_salience import standardised_differences
 
 from bsbench.protocols import Scores, ScoringBatch
+from bsbench.salient_cues import standardised_differences
 from bsbench.salient_windows import TOP_WINDOWS, WINDOW_SECONDS, frames_inside
 from bsbench.types import Clip, CueTracks, Explanation, GroundTruth
 

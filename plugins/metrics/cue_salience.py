@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from bsbench.protocols import Scores, ScoringBatch
-from bsbench.salient_windows import WINDOW_SECONDS, frames_inside, salient_windows
-from bsbench.types import CueTracks, Explanation
+from bsbench.salient_cues import differences_with_reasons
+from bsbench.salient_windows import WINDOW_SECONDS
 
 
 @dataclass(frozen=True)
@@ -48,32 +48,3 @@ class CueSalienceMetric:
             for cue, (difference, reason) in differences_with_reasons(explanation, tracks, params.min_frames).items():
                 values[cue][i], reasons[cue][i] = difference, reason
         return Scores(values, reasons)
-
-
-def standardised_differences(explanation: Explanation, tracks: CueTracks, min_frames: int) -> dict[str, float]:
-    """Cue -> standardised difference between the salient windows and the whole clip (NaN where undefined)."""
-    return {cue: value for cue, (value, _) in differences_with_reasons(explanation, tracks, min_frames).items()}
-
-
-def differences_with_reasons(
-    explanation: Explanation, tracks: CueTracks, min_frames: int
-) -> dict[str, tuple[float, str]]:
-    """Cue -> (standardised difference, "") or (NaN, why it is undefined)."""
-    windows = salient_windows(explanation)
-    inside = frames_inside(windows, tracks.n_frames, tracks.seconds_per_frame)
-    if tracks.n_frames * tracks.seconds_per_frame < WINDOW_SECONDS:
-        short = f"clip shorter than one salient window ({WINDOW_SECONDS * 1000:.0f} ms)"
-        return {cue: (float("nan"), short) for cue in tracks.tracks}
-    differences = {}
-    for cue, track in tracks.tracks.items():
-        valid = tracks.valid_frames(cue)
-        whole, salient = track[valid], track[valid & inside]
-        if salient.size < min_frames:
-            where = "voiced " if cue in tracks.voiced_only else "defined "
-            reason = f"{salient.size} {where}frames of {cue} inside the salient windows (fewer than {min_frames})"
-            differences[cue] = (float("nan"), reason)
-        elif whole.std() == 0:
-            differences[cue] = (float("nan"), f"{cue} is constant over the clip")
-        else:
-            differences[cue] = (float((salient.mean() - whole.mean()) / whole.std()), "")
-    return differences

@@ -1,0 +1,35 @@
+"""Figures (matplotlib, no global pyplot state): one explained clip, cue profiles across a run, metrics by method.
+
+Every figure is a :class:`matplotlib.figure.Figure` built without ``pyplot``, so
+drawing never needs a display or touches another figure; :func:`save_figure` writes
+it as PNG and PDF.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from bsbench.cache import write_atomic
+
+FORMATS = ("png", "pdf")
+DPI = 150
+
+
+def save_figure(figure: Figure, stem: Path) -> list[Path]:
+    """Write ``stem.png`` and ``stem.pdf``; the paths written."""
+    written = []
+    for extension in FORMATS:
+        path = stem.with_suffix(f".{extension}")
+        write_atomic(path, lambda temp, ext=extension: figure.savefig(temp, format=ext, dpi=DPI, bbox_inches="tight"))
+        written.append(path)
+    return written
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG bytes, for embedding in a report."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()

@@ -1,0 +1,225 @@
+"""Leaderboards of merged runs in every format, figures, the HTML report (in headless Chromium), and explain."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from bsbench.example_store import read_examples
+from bsbench.leaderboard import aggregate, render
+from bsbench.model_store import MODEL_FILE, model_folder
+from bsbench.registry import load_registry
+from bsbench.report import build_report
+from bsbench.runner import RunConfig, run_benchmark
+from tests.conftest import SMALL_CORPUS
+
+QUICK = RunConfig(dataset_options=SMALL_CORPUS, epochs=2, limit=14, device="cpu", metric_preset="quick")
+
+
+def bsbench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bsbench", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def runs(registry, tmp_path_factory) -> tuple[Path, Path]:
+    """Two runs on the same model: crp and random, then saliency; both with cue and faithfulness metrics."""
+    root = tmp_path_factory.mktemp("runs")
+    first = run_benchmark(replace(QUICK, methods=("crp", "random"), out=root / "a"), registry, show_progress=False)
+    second = run_benchmark(replace(QUICK, methods=("saliency",), out=root / "b"), registry, show_progress=False)
+    return first.run_dir, second.run_dir
+
+
+def test_merged_runs_rank_every_method_and_bold_the_best(runs):
+    done = bsbench("leaderboard", *map(str, runs), "--format", "markdown")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    body = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert [row[header.index("method")] for row in body] == ["crp", "random", "saliency"]
+    [rank_column] = [column for column in header if column.startswith("rank (")]
+    ranks = sorted(row[header.index(rank_column)].split()[0] for row in body)
+    assert ranks == ["1", "2", "3"]
+    for column in (c for c in header if c.endswith(("↑", "↓"))):
+        values = [row[header.index(column)] for row in body]
+        bold = [v for v in values if v.startswith("**")]
+        means = [float(v.strip("*").split()[0]) for v in values if v != "n/a"]
+        best = max(means) if column.endswith("↑") else min(means)
+        assert len(bold) >= 1 and all(float(v.strip("*").split()[0]) == best for v in bold), column
+
+
+def test_the_same_scores_twice_are_refused(runs):
+    done = bsbench("leaderboard", str(runs[0]), str(runs[0]))
+    assert done.returncode == 1
+    assert "both score method crp" in done.stderr and "merge runs that add datasets, models or methods" in done.stderr
+
+
+def test_latex_is_a_booktabs_table_that_compiles(runs, tmp_path):
+    done = bsbench("leaderboard", *map(str, runs), "--format", "latex", "--metrics", "pixel-flipping,cue-salience")
+    assert done.returncode == 0, done.stderr
+    table = done.stdout
+    assert table.count(r"\toprule") == table.count(r"\midrule") == table.count(r"\bottomrule") == 1
+    assert r"pixel-flipping $\downarrow$" in table and r"\textbf{" in table
+    assert "cue-salience:loudness" in table and "faithfulness" not in table
+    assert all(line.endswith(r"\\") for line in table.splitlines()[4:-3] if line != r"\midrule")
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (Debian texlive-latex-recommended; .ci/run installs it)")
+    document = tmp_path / "table.tex"
+    document.write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage[margin=5mm,landscape]{geometry}\n"
+        f"\\begin{{document}}\n{table}\n\\end{{document}}\n"
+    )
+    compiled = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert compiled.returncode == 0, compiled.stdout[-2000:]
+    assert (tmp_path / "table.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_html_and_latex_escape_what_comes_from_data():
+    rows = pd.DataFrame(
+        {
+            "dataset": ["d&d"] * 4,
+            "model": ["m_1"] * 4,
+            "method": ["<script>alert(1)</script>"] * 2 + ["50%"] * 2,
+            "metric": ["faithfulness-correlation"] * 4,
+            "clip_id": ["a", "b"] * 2,
+            "value": [0.1, 0.3, 0.2, 0.4],
+        }
+    )
+    board = aggregate(rows, {"faithfulness-correlation": True})
+    page = render(board, "html")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "d&amp;d" in page
+    assert "<strong>0.300 [" in page  # the best mean (50%: 0.3) is marked
+    latex = render(board, "latex")
+    assert r"d\&d" in latex and r"m\_1" in latex and r"50\%" in latex
+
+
+def test_breakdowns_by_speaker_and_dataset_and_metric_choice(runs):
+    by_speaker = bsbench("leaderboard", str(runs[0]), "--by", "speaker", "--format", "json")
+    records = json.loads(by_speaker.stdout)
+    speakers = {r["subset"] for r in records}
+    assert speakers and all(speaker.startswith("spk") for speaker in speakers)
+    by_dataset = json.loads(bsbench("leaderboard", *map(str, runs), "--by", "dataset", "--format", "json").stdout)
+    assert {r["subset"] for r in by_dataset} == {"synthetic"} and "dataset" not in by_dataset[0]
+    unknown = bsbench("leaderboard", str(runs[0]), "--metrics", "pixel-flip")
+    assert unknown.returncode == 2 and "--metrics 'pixel-flip' is not a result of these runs" in unknown.stderr
+
+
+def test_figures_are_written_as_png_and_pdf(runs, tmp_path):
+    done = bsbench("figures", str(runs[0]), "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    names = {path.name for path in tmp_path.iterdir()}
+    assert {"metrics.png", "metrics.pdf", "cue-profiles.png", "cue-profiles.pdf"} <= names
+    examples = [name for name in names if name.startswith("example-") and name.endswith(".png")]
+    assert len(examples) == len(read_examples(runs[0])) >= 2
+    assert all((tmp_path / name).stat().st_size > 20_000 for name in names if name.endswith(".png"))
+    assert (tmp_path / "metrics.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_runs_keep_a_correct_and_a_wrong_example_per_method(runs):
+    examples = read_examples(runs[0])
+    by_method = {}
+    for example in examples:
+        by_method.setdefault(example.method, []).append(example.correct)
+    assert set(by_method) == {"crp", "random"}
+    assert all(outcomes[0] is True for outcomes in by_method.values())
+    assert all(len(outcomes) <= 2 and outcomes[1:] in ([], [False]) for outcomes in by_method.values())
+    crp = examples[0]
+    assert crp.relevance.shape == crp.features.shape == crp.grid.shape
+    assert crp.findings and all(f.sentence(crp.prediction, crp.profile) for f in crp.findings)
+
+
+def test_report_is_self_contained_escaped_html(runs, tmp_path):
+    done = bsbench("report", str(runs[0]), "-o", str(tmp_path / "report.html"))
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page.split("<body>")[1]
+    assert page.count('<img alt="') >= 4 and page.count("data:image/png;base64,") == page.count("<img")
+    assert page.count('<table class="leaderboard">') == 2 and "<h2>By emotion</h2>" in page
+    assert "crp: clip " in page and "profile consensus expects" in page
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HEADLESS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package chromium; .ci/run installs it)")
+def test_report_loads_in_headless_chromium_without_console_errors(runs, tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(build_report(runs[0], load_registry()), encoding="utf-8")
+    profile = ["--user-data-dir=" + str(tmp_path / "profile")]
+    shot = tmp_path / "shot.png"
+    logged = subprocess.run(
+        [CHROMIUM, *HEADLESS, *profile, "--enable-logging=stderr", "--v=0", "--window-size=1400,1800",
+         f"--screenshot={shot}", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shot.is_file(), logged.stderr[-2000:]
+    console = [line for line in logged.stderr.splitlines() if "CONSOLE" in line]
+    assert not console, console
+    dom = subprocess.run(
+        [CHROMIUM, *HEADLESS, *profile, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
+    assert dom.count("<table") >= 3 and "leaderboard" in dom
+    from PIL import Image
+
+    image = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    top = image[: image.shape[0] // 2]
+    assert top.std() > 20  # the heading and the leaderboard table are drawn, not a blank page
+    dark_rows = (top < 128).any(axis=1).sum()
+    assert dark_rows > 100  # many lines of text: the table's rows
+
+
+def write_clip_wav(small_corpus, folder: Path) -> Path:
+    clip = next(c for c in small_corpus.split("test") if c.label == "angry")
+    path = folder / "angry clip.wav"
+    sf.write(path, clip.waveform, clip.sample_rate)
+    return path
+
+
+def test_explain_prints_prediction_windows_and_cue_findings(small_model, small_corpus, registry, tmp_path):
+    checkpoint = model_folder(small_model.plugin, small_corpus, 0, replace(small_model.plugin.training, epochs=2))
+    audio = write_clip_wav(small_corpus, tmp_path)
+    common = ["explain", str(audio), "--checkpoint", str(checkpoint / MODEL_FILE), "--method", "gradcam"]
+    done = bsbench(*common, "--device", "cpu", "-o", str(tmp_path / "why.png"))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"{audio}: ") and "(p = " in lines[0]
+    assert lines[1].startswith("gradcam: salient windows ") and " s" in lines[1]
+    assert any("inside the salient windows is" in line and "profile consensus" in line for line in lines[2:])
+    assert (tmp_path / "why.png").stat().st_size > 20_000 and (tmp_path / "why.pdf").is_file()
+    found = json.loads(bsbench(*common, "--device", "cpu", "--json").stdout)
+    assert abs(sum(found["probabilities"].values()) - 1) < 1e-3 and found["correct"] is None
+    assert all(0 <= start < end <= 2.01 for start, end in found["salient_windows_s"])
+    verdicts = {f["verdict"] for f in found["findings"]}
+    assert verdicts <= {"plausible", "implausible", "no evidence", "no expectation", "not measurable"}
+
+
+def test_explain_refuses_a_file_that_is_not_audio(tmp_path):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    done = bsbench("explain", str(bad), "--checkpoint", str(bad))
+    assert done.returncode == 1 and done.stderr.startswith(f"error: {bad}: cannot decode audio")
+    assert len(done.stderr.strip().splitlines()) == 1
