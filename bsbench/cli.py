@@ -477,7 +477,8 @@ def leaderboard_command(
     ranked = ranked_metrics(rows, runs.directions)
     if rank_by is not None and rank_by not in ranked:
         present = list(dict.fromkeys(rows["metric"]))
-        reason = "has no direction (higher or lower is better)" if rank_by in present else "is not a metric shown"
+        absent = f"is not a metric of {'this run' if len(run_dirs) == 1 else 'these runs'}"
+        reason = "has no direction (higher or lower is better)" if rank_by in present else absent
         raise UsageError(
             f"--rank-by {rank_by!r} {reason}; metrics: {', '.join(present)}; rankable: {', '.join(ranked) or 'none'}"
         )

@@ -321,9 +321,9 @@ def test_cli_leaderboard_rank_by(run_dir):
     assert message.startswith("--rank-by 'accuracy' is not a metric of this run; metrics: cue-salience:loudness")
     message = usage_error("leaderboard", str(run_dir), "--rank-by", "cue-salience:loudness")
     assert "has no direction" in message and "rankable: faithfulness-correlation, pixel-flipping" in message
-    assert (
-        usage_error("leaderboard", str(run_dir), "--by", "speaker") == "--by 'speaker': choose one of correct, emotion"
-    )
+    by_voice = usage_error("leaderboard", str(run_dir), "--by", "voice")
+    assert by_voice == "--by 'voice': choose one of correct, emotion, speaker, dataset"
+    assert usage_error("leaderboard", str(run_dir), "--by", "speaker").startswith("--by speaker: these results carry no")
 
 
 def test_cli_compare_every_pair(run_dir):
