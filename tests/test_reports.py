@@ -14,12 +14,15 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from bsbench.clip_explanation import explain_clip
+from bsbench.contracts.context import CheckContext
 from bsbench.example_store import read_examples
+from bsbench.figures.clip import clip_figure
 from bsbench.leaderboard import aggregate, render
 from bsbench.model_store import MODEL_FILE, model_folder
 from bsbench.registry import load_registry
 from bsbench.report import build_report
-from bsbench.runner import RunConfig, run_benchmark
+from bsbench.runner import RunConfig, plan_methods, run_benchmark
 from tests.conftest import SMALL_CORPUS
 
 QUICK = RunConfig(dataset_options=SMALL_CORPUS, epochs=2, limit=14, device="cpu", metric_preset="quick")
@@ -223,3 +226,16 @@ def test_explain_refuses_a_file_that_is_not_audio(tmp_path):
     done = bsbench("explain", str(bad), "--checkpoint", str(bad))
     assert done.returncode == 1 and done.stderr.startswith(f"error: {bad}: cannot decode audio")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_clip_figure_draws_a_waveform_model_over_time(registry, small_corpus):
+    """A waveform model's map has no frequency axis: the top panel is relevance over time, same windows."""
+    model = CheckContext(registry=registry, model_plugin="wav-cnn").model()
+    clip = small_corpus.split("test")[0]
+    [planned] = plan_methods(registry, ["saliency"])
+    example = explain_clip(model, clip, planned, registry.get("cues", "librosa"), registry.get("profile", "consensus"))
+    figure = clip_figure(example)
+    top, wave, cues = figure.axes[:3]
+    assert top.get_ylabel() == "relevance" and len(top.lines[0].get_xdata()) == model.frontend.grid.n_frames
+    assert len(top.patches) == len(wave.patches) == len(example.windows) > 0  # the windows, shaded on both
+    assert [label.get_text().split()[0] for label in cues.get_yticklabels()] == [f.cue for f in example.findings]

@@ -100,15 +100,12 @@ def _cue_panel(axes, example: ClipExplanation) -> None:
     limit = max(1.0, *(abs(v) for v in values)) * 1.35
     axes.set_xlim(-limit, limit)
     for position, finding in zip(positions, findings, strict=True):
-        if finding.expected in (1, -1):
-            arrow = "▲ higher" if finding.expected > 0 else "▼ lower"
-            x = limit * 0.97 if finding.expected > 0 else -limit * 0.97
-            axes.text(x, position, arrow, ha="right" if finding.expected > 0 else "left", va="center", fontsize=8)
         if not math.isfinite(finding.difference):
             axes.text(0.05 * limit, position, "n/a", va="center", fontsize=8, color="#777777")
-    axes.set_yticks(positions, [f.cue for f in findings])
+    arrows = {1: " ▲", -1: " ▼"}
+    axes.set_yticks(positions, [f"{f.cue}{arrows.get(f.expected, '')}" for f in findings])
     axes.set_xlabel("salient windows vs clip (SD)")
     profile = example.profile or "no profile"
-    axes.set_title(f"cues; expected for '{example.prediction}' by {profile}", fontsize=10)
+    axes.set_title(f"cues; ▲ / ▼: {profile} expects higher / lower for '{example.prediction}'", fontsize=9)
     handles = [axes.bar(0, 0, color=c, label=v) for v, c in VERDICT_COLOURS.items()]
     axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=7, frameon=False)
