@@ -182,16 +182,25 @@ def _ranks(
     return ranks
 
 
+def row_keys(board: pd.DataFrame) -> list[str]:
+    """The columns one row of the wide table is keyed by, in order: those of the board's grouping."""
+    return [column for column in ("dataset", "model", "subset", "method") if column in board]
+
+
+def column_title(metric: str, higher_is_better: bool | None) -> str:
+    """A metric's column heading in the wide table: its name with an arrow saying which way is better."""
+    return metric + {True: " ↑", False: " ↓", None: ""}[higher_is_better]
+
+
 def wide(board: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """One row per (dataset, model[, subset], method), one ``mean [low, high]`` column per metric.
 
     When the board is ranked, a ``rank (<metric>)`` column right after the method shows
     ``rank [low-high]``, so the order and how firm it is are read before any score.
     """
-    keys = [column for column in ("dataset", "model", "subset", "method") if column in board]
-    arrows = {True: " ↑", False: " ↓", None: ""}
+    keys = row_keys(board)
     cells = board.assign(
-        column=[f"{metric}{arrows[up]}" for metric, up in zip(board["metric"], board["higher_is_better"], strict=True)],
+        column=[column_title(m, up) for m, up in zip(board["metric"], board["higher_is_better"], strict=True)],
         cell=[_cell(row, digits) for row in board.itertuples()],
     )
     table = cells.pivot(index=keys, columns="column", values="cell")
@@ -215,12 +224,11 @@ def wide(board: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
 def best_cells(board: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """Booleans shaped like ``wide(board)``: the cells holding the best mean of their column and block."""
-    keys = [column for column in ("dataset", "model", "subset", "method") if column in board]
-    arrows = {True: " ↑", False: " ↓"}
+    keys = row_keys(board)
     marks = pd.DataFrame(False, index=table.index, columns=table.columns)
     position = {tuple(row): i for i, row in enumerate(table[keys].itertuples(index=False, name=None))}
     for row in board[board["best"]].itertuples():
-        column = f"{row.metric}{arrows[row.higher_is_better]}"
+        column = column_title(row.metric, row.higher_is_better)
         where = position.get(tuple(getattr(row, k) for k in keys))
         if where is not None and column in marks:
             marks.loc[where, column] = True

@@ -19,6 +19,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from bsbench import __version__
+from bsbench.clip_explanation import ClipExplanation
 from bsbench.example_store import read_examples
 from bsbench.figures import png_bytes
 from bsbench.figures.clip import clip_figure
@@ -130,7 +131,7 @@ def _profile_name(manifest: dict[str, Any]) -> str:
     return "consensus"
 
 
-def _example(example) -> str:
+def _example(example: ClipExplanation) -> str:
     outcome = "correct" if example.correct else "wrong"
     heading = (
         f"{example.method}: clip {example.clip_id}, true {example.label}, predicted {example.prediction} ({outcome})"

@@ -10,9 +10,9 @@ metrics on ``saliency`` maps of that network.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -23,6 +23,8 @@ from bsbench.protocols import DatasetRequest, LoadedModel, ModelPlugin, ScoringB
 from bsbench.registry import Registry, load_registry
 from bsbench.runner import evidence_masks
 from bsbench.types import Clip, Corpus, Explanation
+
+T = TypeVar("T")
 
 #: The corpus checks run on: three speakers (one per split), one localised clip per class,
 #: so every clip carries ground truth with evidence in a known place.
@@ -59,7 +61,8 @@ class CheckContext:
     def request_for(self, dataset: str) -> DatasetRequest:
         return self.dataset_requests.get(dataset, self.default_request)
 
-    def _once(self, key: str, build: Any) -> Any:
+    def once(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` the first time ``key`` is asked for, the stored result after: checks share costly pieces."""
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
@@ -67,7 +70,7 @@ class CheckContext:
     def corpus(self) -> Corpus:
         """The tiny localised synthetic corpus (21 clips) every clip-reading check uses."""
         request = DatasetRequest(seed=self.seed, options=CHECK_CORPUS_OPTIONS)
-        return self._once("corpus", lambda: self.registry.get("dataset", "synthetic").load(request))
+        return self.once("corpus", lambda: self.registry.get("dataset", "synthetic").load(request))
 
     def clips(self) -> tuple[Clip, ...]:
         """``BATCH_CLIPS`` clips of different emotional classes (neutral left out: profiles have no row for it)."""
@@ -79,7 +82,7 @@ class CheckContext:
                     chosen[clip.label] = clip
             return tuple(chosen.values())[:BATCH_CLIPS]
 
-        return self._once("clips", pick)
+        return self.once("clips", pick)
 
     def model(self) -> LoadedModel:
         """An untrained network of the context's model, built under the context's seed, in eval mode."""
@@ -95,16 +98,16 @@ class CheckContext:
             card = {"model": plugin.name, "labels": list(labels), "weights": "untrained, seeded"}
             return LoadedModel(plugin, network, plugin.frontend(), labels, torch.device("cpu"), card)
 
-        return self._once("model", build)
+        return self.once("model", build)
 
     def private_model(self, owner: str) -> LoadedModel:
         """A copy of :meth:`model` for one plugin, so a plugin that changes its network cannot change another's."""
-        return self._once(
+        return self.once(
             f"model of {owner}", lambda: replace(self.model(), network=copy.deepcopy(self.model().network))
         )
 
     def inputs(self) -> torch.Tensor:
-        return self._once("inputs", lambda: self.model().features(self.clips()))
+        return self.once("inputs", lambda: self.model().features(self.clips()))
 
     def targets(self) -> torch.Tensor:
         """The true class of each checked clip.
@@ -134,7 +137,7 @@ class CheckContext:
                 for clip, map_, t in zip(self.clips(), output.relevance, targets.tolist(), strict=True)
             )
 
-        return self._once("explanations", explain)
+        return self.once("explanations", explain)
 
     def scoring_batch(self, metric: Any, params: Any) -> ScoringBatch:
         """The batch a run would hand ``metric``: every requirement it declares filled in."""
@@ -164,4 +167,4 @@ class CheckContext:
 
     def cue_tracks(self) -> tuple:
         extractor = self.registry.get("cues", REFERENCE_CUES)
-        return self._once("cue tracks", lambda: tuple(extractor.extract(clip) for clip in self.clips()))
+        return self.once("cue tracks", lambda: tuple(extractor.extract(clip) for clip in self.clips()))

@@ -25,7 +25,7 @@ def _tracks(plugin: Any, clip: Clip) -> CueTracks:
 
 
 def _speech(plugin: Any, context: CheckContext) -> CueTracks:
-    return context._once(f"cues {plugin.name} {id(plugin)}", lambda: _tracks(plugin, context.clips()[0]))
+    return context.once(f"cues {plugin.name} {id(plugin)}", lambda: _tracks(plugin, context.clips()[0]))
 
 
 def _on_the_grid(tracks: CueTracks, clip: Clip) -> None:

@@ -13,7 +13,7 @@ from bsbench.types import Corpus
 
 def _load(plugin: Any, context: CheckContext) -> Corpus:
     """The corpus, loaded once per context."""
-    return context._once(f"dataset {plugin.name} {id(plugin)}", lambda: plugin.load(context.request_for(plugin.name)))
+    return context.once(f"dataset {plugin.name} {id(plugin)}", lambda: plugin.load(context.request_for(plugin.name)))
 
 
 def loads_a_corpus(plugin: Any, context: CheckContext) -> None:

@@ -61,7 +61,7 @@ def _first_call(plugin: Any, context: CheckContext) -> FirstCall:
             inputs.requires_grad,
         )
 
-    return context._once(f"method {plugin.name} {id(plugin)}", observe)
+    return context.once(f"method {plugin.name} {id(plugin)}", observe)
 
 
 def finite_maps_on_the_grid(plugin: Any, context: CheckContext) -> None:

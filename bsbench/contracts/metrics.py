@@ -25,7 +25,7 @@ def _score(plugin: Any, context: CheckContext) -> dict[str, tuple[np.ndarray, li
 
 
 def _first_score(plugin: Any, context: CheckContext) -> dict[str, tuple[np.ndarray, list[str]]]:
-    return context._once(f"metric {plugin.name} {id(plugin)}", lambda: _score(plugin, context))
+    return context.once(f"metric {plugin.name} {id(plugin)}", lambda: _score(plugin, context))
 
 
 def declares_direction_and_needs(plugin: Any, context: CheckContext) -> None:
