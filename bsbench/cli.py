@@ -760,8 +760,7 @@ def figures_command(
     runs = read_runs(run_dirs)
     board = aggregate(runs.rows, runs.directions, quality=runs.quality)
     written = save_figure(metric_figure(board), output / "metrics")
-    profiles = registry.profiles()
-    cue_figure = cue_profile_figure(runs.rows, profiles.get("consensus"))
+    cue_figure = cue_profile_figure(runs.rows, registry.profiles().get(runs.cue_profile))
     if cue_figure is not None:
         written += save_figure(cue_figure, output / "cue-profiles")
     for run_dir in run_dirs:

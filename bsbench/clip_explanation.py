@@ -138,7 +138,6 @@ def explain_clip(
     extractor: CueExtractorPlugin | None,
     profile: ProfilePlugin | None,
     seed: int = 0,
-    tracks: CueTracks | None = None,
 ) -> ClipExplanation:
     """Predict, explain the predicted class with ``planned``, and read the cues in the salient windows."""
     inputs = model.features([clip])
@@ -153,7 +152,7 @@ def explain_clip(
         Explanation(clip.clip_id, relevance, model.frontend.grid, planned.label, target),
         inputs[0, 0].cpu().numpy(),
         probabilities,
-        tracks if tracks is not None else (extractor.extract(clip) if extractor is not None else None),
+        extractor.extract(clip) if extractor is not None else None,
         profile,
     )
 

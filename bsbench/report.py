@@ -65,8 +65,7 @@ def build_report(run_dir: Path, registry: Registry) -> str:
     manifest, rows = runs.manifests[0], runs.rows
     board = aggregate(rows, runs.directions, quality=runs.quality)
     by_emotion = aggregate(rows, runs.directions, quality=runs.quality, by="emotion")
-    profile_name = _profile_name(manifest)
-    profile = registry.profiles().get(profile_name)
+    profile = registry.profiles().get(runs.cue_profile)
     examples = read_examples(run_dir)
     dataset, model = manifest.get("dataset", {}), manifest.get("model", {})
     card = model.get("card", {})
@@ -121,14 +120,6 @@ def build_report(run_dir: Path, registry: Registry) -> str:
 
 def _number(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, int | float) else "?"
-
-
-def _profile_name(manifest: dict[str, Any]) -> str:
-    for metric in manifest.get("metrics", []):
-        profile = (metric.get("parameters") or {}).get("profile")
-        if profile:
-            return str(profile)
-    return "consensus"
 
 
 def _example(example: ClipExplanation) -> str:

@@ -20,6 +20,7 @@ from bsbench.errors import ResultsError
 from bsbench.leaderboard import model_quality
 from bsbench.store import read_run
 
+DEFAULT_CUE_PROFILE = "consensus"
 IDENTITY = ["dataset", "model", "method", "metric", "clip_id"]
 
 
@@ -30,6 +31,11 @@ class RunSet:
     #: Metric name -> True/False (higher/lower is better) or None (a signed effect).
     directions: Mapping[str, bool | None]
     quality: Mapping[tuple[str, str], Mapping[str, float]]
+
+    @property
+    def cue_profile(self) -> str:
+        """The expert profile the (first) run judged cues by; consensus for runs written before it was recorded."""
+        return str(self.manifests[0].get("cue_profile", DEFAULT_CUE_PROFILE))
 
 
 def read_runs(run_dirs: Sequence[Path]) -> RunSet:

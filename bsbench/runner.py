@@ -301,6 +301,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     )
     assert model is not None  # _prepare trains when asked to
     profiles = metric_profiles(registry, metrics)
+    cue_profile = _cue_profile(registry, profiles)
     dataset_record = registry.record("dataset", config.dataset)
     model_record = registry.record("model", config.model)
     skipped_metrics, device = setup.skipped_metrics, setup.device
@@ -340,6 +341,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         "packages": package_versions(),
         "environment": environment(),
         "failures": failures,
+        "cue_profile": cue_profile.name,
     }
     write_manifest(run_dir, manifest)
 
@@ -400,7 +402,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
                 _rows(metric, columns, batch_clips, targets, planned.label, run_id, corpus.name, config, model, spec)
             )
     write_explanations(run_dir, records)
-    write_examples(run_dir, choose_examples(spec, jobs, outcomes, _example_profile(registry, profiles)))
+    write_examples(run_dir, choose_examples(spec, jobs, outcomes, cue_profile))
     manifest["seconds"] = round(time.perf_counter() - started, 1)
     manifest["pieces"] = counts.as_dict()
     write_manifest(run_dir, manifest)
@@ -410,8 +412,11 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     return RunResult(run_dir, manifest, frame, board)
 
 
-def _example_profile(registry: Registry, profiles: Mapping[str, ProfilePlugin]) -> ProfilePlugin:
-    """The profile example cue findings are judged by: cue-plausibility's if the run has it, else consensus."""
+def _cue_profile(registry: Registry, profiles: Mapping[str, ProfilePlugin]) -> ProfilePlugin:
+    """The profile a run's cue findings are judged by (examples, report, figures): its metrics', else consensus.
+
+    Recorded in the manifest as ``cue_profile``, so every view of the run reads the same one.
+    """
     return (
         profiles.get("cue-plausibility") or next(iter(profiles.values()), None) or registry.get("profile", "consensus")
     )

@@ -140,6 +140,8 @@ def test_runs_keep_a_correct_and_a_wrong_example_per_method(runs):
     assert set(by_method) == {"crp", "random"}
     assert all(outcomes[0] is True for outcomes in by_method.values())
     assert all(len(outcomes) <= 2 and outcomes[1:] in ([], [False]) for outcomes in by_method.values())
+    manifest = json.loads((runs[0] / "manifest.json").read_text())
+    assert {example.profile for example in examples} == {manifest["cue_profile"]} == {"consensus"}
     crp = examples[0]
     assert crp.relevance.shape == crp.features.shape == crp.grid.shape
     assert crp.findings and all(f.sentence(crp.prediction, crp.profile) for f in crp.findings)

@@ -24,8 +24,7 @@ from bsbench.errors import UsageError, describe_error
 if TYPE_CHECKING:
     from bsbench.contracts.context import CheckContext
 
-#: Outcomes of one check on one plugin, as ``bsbench check`` prints them.
-STATUSES = ("pass", "fail", "expected failure", "unexpected pass", "not applicable")
+#: The outcomes that fail a plugin (the others: pass, expected failure, not applicable).
 FAILING = frozenset({"fail", "unexpected pass"})
 
 
@@ -67,6 +66,7 @@ class CheckResult:
     kind: str
     plugin: str
     check: str
+    #: pass, fail, expected failure, unexpected pass or not applicable.
     status: str
     #: Why it failed, was expected to fail or did not apply ("" for a pass).
     detail: str = ""
