@@ -47,14 +47,26 @@ def clip_digest(clip: Clip) -> str:
     return digest.hexdigest()
 
 
+def _file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give: 0o666 less the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(temp_path)`` then move the result onto ``path`` in one step."""
+    """Call ``write(temp_path)`` then move the result onto ``path`` in one step.
+
+    The temporary file is private (0600) while written; the result gets the mode any
+    other written file would, so a report or a table can be shared or served.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     temp = Path(temp_name)
     try:
         write(temp)
+        os.chmod(temp, _file_mode())
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -151,6 +152,9 @@ def test_report_is_self_contained_escaped_html(runs, tmp_path):
     done = bsbench("report", str(runs[0]), "-o", str(tmp_path / "report.html"))
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "report.html").read_text()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o666 & ~umask  # shareable, not private 0600
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page.split("<body>")[1]
     assert page.count('<img alt="') >= 4 and page.count("data:image/png;base64,") == page.count("<img")
     assert page.count('<table class="leaderboard">') == 2 and "<h2>By emotion</h2>" in page
