@@ -397,8 +397,8 @@ def _report_run(result: RunResult, dataset: str) -> int:
     failures = result.manifest["failures"]
     for failure in failures[:FAILURES_SHOWN]:
         stderr.print(f"failed: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)
-    stdout.print(render(result.leaderboard, "table"), markup=False)
-    stdout.print(f"\n{model_summary(result.manifest['model']['card'])}", markup=False)
+    stdout.print(render(result.leaderboard, "table", model_lines=False), markup=False)
+    stdout.print(f"{model_summary(result.manifest['model']['card'])}", markup=False)
     pieces = result.manifest["pieces"]
     stdout.print(
         f"results: {result.run_dir}  ({result.manifest['seconds']} s; pieces computed {_counts(pieces['computed'])}, "
@@ -456,6 +456,12 @@ def leaderboard_command(
         str | None,
         typer.Option(help="Metric columns to show, comma-separated (cue-salience selects every cue-salience:*)."),
     ] = None,
+    cues: Annotated[
+        bool,
+        typer.Option(
+            "--cues", help="The per-cue table instead: one row per cue (cue-salience, ...), one column per method."
+        ),
+    ] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")
     ] = None,
@@ -464,9 +470,12 @@ def leaderboard_command(
 
     Each cell is the mean over clips with its 95% bootstrap interval; the rank column
     ranks methods within each dataset and model on one metric, with its rank interval.
-    The best mean of each column and block is bold in markdown, latex and html (a `*`
-    in the terminal table). `--format latex` writes a booktabs table for a paper;
-    `--format html` a table for a web page; json and csv the long rows.
+    The best mean of a column is marked (bold in markdown, latex and html, a `*` in the
+    terminal) only where it beats the runner-up, paired by clip; a cell that cannot be
+    told from `random` is marked °, one worse than random †. Per-cue sub-scores
+    (cue-salience:pitch_level, ...) are shown by `--cues`. `--format latex` writes a
+    booktabs table for a paper; `--format html` a table for a web page; json and csv
+    the long rows, every column included.
     """
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -483,7 +492,7 @@ def leaderboard_command(
             f"--rank-by {rank_by!r} {reason}; metrics: {', '.join(present)}; rankable: {', '.join(ranked) or 'none'}"
         )
     board = aggregate(rows, runs.directions, quality=runs.quality, rank_by=rank_by, by=by)
-    text = render(board, fmt)
+    text = render(board, fmt, cues=cues)
     if output is None:
         stdout.print(text, markup=False)
         return

@@ -87,6 +87,14 @@ class LogMelFrontEnd(FixedLengthInput):
         db = torch.maximum(db, db.amax(dim=(-2, -1), keepdim=True) - self.settings.top_db)
         return db.unsqueeze(1)
 
+    def stft_parameters(self) -> tuple[int, int, int]:
+        """(n_fft, win_length, hop_length) of the Hann-windowed STFT the mel bands are summed from.
+
+        Stating it lets audio removal and listening resynthesise waveforms on this grid's frames.
+        """
+        s = self.settings
+        return (s.n_fft, s.win_length, s.hop_length)
+
     def describe(self) -> dict[str, Any]:
         return {"kind": "log-mel", "reference": "max", "mel_scale": "slaney", **asdict(self.settings)}
 

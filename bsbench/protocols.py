@@ -71,6 +71,11 @@ class FrontEnd(Protocol):
         """Every parameter that changes the features, for manifests and model cards."""
         ...
 
+    # Optional, for spectrogram front ends (see bsbench.audio_edit):
+    #   def stft_parameters(self) -> tuple[int, int, int]
+    # (n_fft, win_length, hop_length) of the Hann-windowed STFT the features come from, on the
+    # grid's frames; lets removal=audio and listening resynthesise waveforms the model can read.
+
 
 @dataclass(frozen=True)
 class TrainingConfig:

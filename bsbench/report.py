@@ -84,9 +84,15 @@ def build_report(run_dir: Path, registry: Registry) -> str:
         f"UAR {_e(_number(test.get('unweighted_average_recall')))}), "
         f"methods {_e(methods)}.</p>",
         "<h2>Leaderboard</h2>",
-        "<p>Mean over clips with a 95% bootstrap interval; the best mean of each column is bold; the rank "
-        "column ranks methods on one metric with its rank interval.</p>",
+        "<p>Mean over clips with a 95% bootstrap interval; the best mean of a column is bold where it beats "
+        "the runner-up paired by clip; the rank column ranks methods on one metric with its rank interval.</p>",
         f'<div class="scroll">{render(board, "html")}</div>',
+        "<h2>Cues in the salient windows</h2>",
+        "<p>Per-cue scores by method: for cue-salience, the cue's mean inside the salient windows minus its "
+        "clip mean, in clip SDs.</p>",
+        f'<div class="scroll">{render(board, "html", cues=True)}</div>'
+        if board["metric"].str.contains(":").any()
+        else '<p class="muted">This run has no per-cue scores.</p>',
         "<h2>By emotion</h2>",
         "<p>The same cells split by the clip's true emotion.</p>",
         f'<div class="scroll">{render(by_emotion, "html")}</div>',

@@ -51,6 +51,7 @@ from bsbench.protocols import (
     declared_passes,
 )
 from bsbench.registry import Registry
+from bsbench.removal import removal_unavailable
 from bsbench.run_examples import choose_examples
 from bsbench.salient_windows import salient_windows
 from bsbench.scoring import (
@@ -71,8 +72,14 @@ from bsbench.store import (
 )
 from bsbench.types import SPLITS, Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
 
-DEFAULT_METHODS = ("crp", "gradcam", "random")
-DEFAULT_METRICS = ("faithfulness-correlation", "pixel-flipping", "cue-salience", "cue-plausibility")
+DEFAULT_METHODS = ("crp", "gradcam", "energy", "random")
+DEFAULT_METRICS = (
+    "faithfulness-correlation",
+    "pixel-flipping",
+    "cue-plausibility",
+    "relevance-mass-accuracy",
+    "cue-salience",
+)
 #: Metrics that need the corpus to know where its class evidence is (the synthetic corpus does).
 GROUND_TRUTH_NEEDS = frozenset({"masks", "ground-truth"})
 
@@ -234,6 +241,8 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
             )
         else:
             model = None
+    if model is not None:
+        skipped_metrics.extend(_unavailable_removals(metrics, model))
     clips = select_clips(corpus.split(config.split), config.limit)
     if not clips:
         raise DataError(f"dataset {corpus.name}: the {config.split} split has no clips")
@@ -244,6 +253,18 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
             f"has {', '.join(unknown)}"
         )
     return _Setup(corpus, model, folder, clips, methods, metrics, skipped_metrics, extractor, device)
+
+
+def _unavailable_removals(metrics: list[PlannedMetric], model: LoadedModel) -> list[dict[str, str]]:
+    """Metrics whose ``removal`` the model's front end cannot perform, taken out of ``metrics`` with the reason."""
+    skipped = []
+    for metric in list(metrics):
+        removal = getattr(metric.params, "removal", None)
+        reason = removal_unavailable(removal, model.frontend) if removal else ""
+        if reason:
+            skipped.append({"metric": metric.name, "reason": f"{reason} (model {model.name})"})
+            metrics.remove(metric)
+    return skipped
 
 
 def plan_run(config: RunConfig, registry: Registry) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 from tabulate import tabulate
@@ -33,6 +34,8 @@ _LATEX_SPECIALS = {
     "↑": r"$\uparrow$",
     "↓": r"$\downarrow$",
     "±": r"$\pm$",
+    "°": r"$^{\circ}$",
+    "†": r"$^{\dagger}$",
 }
 _LATEX_PATTERN = re.compile("|".join(re.escape(special) for special in _LATEX_SPECIALS))
 
@@ -42,11 +45,20 @@ def latex_escape(text: str) -> str:
     return _LATEX_PATTERN.sub(lambda match: _LATEX_SPECIALS[match.group()], text)
 
 
-def render_table(frame: pd.DataFrame, fmt: str = "table", digits: int = 3, emphasis: pd.DataFrame | None = None) -> str:
+def render_table(
+    frame: pd.DataFrame,
+    fmt: str = "table",
+    digits: int = 3,
+    emphasis: pd.DataFrame | None = None,
+    notes: Sequence[str] = (),
+) -> str:
     """Any result frame as text in one of FORMATS (JSON records carry null for NaN).
 
     ``emphasis`` (same shape and labels as ``frame``, booleans) marks cells to stand out:
-    bold in Markdown, LaTeX and HTML, a trailing ``*`` in the terminal table.
+    bold in Markdown, LaTeX and HTML, a trailing ``*`` in the terminal table. ``notes``
+    are lines printed under the table (a legend): plain lines after a blank one, a
+    footnote inside LaTeX's ``table`` environment, ``<p>`` elements after the HTML table;
+    json and csv carry data only and leave them out.
     """
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -56,15 +68,28 @@ def render_table(frame: pd.DataFrame, fmt: str = "table", digits: int = 3, empha
     if fmt == "csv":
         return frame.to_csv(index=False)
     if fmt == "latex":
-        return _latex(_texts(frame, digits), emphasis)
+        return _latex(_texts(frame, digits), emphasis, notes)
     if fmt == "html":
-        return _html(_texts(frame, digits), emphasis)
+        return _html(_texts(frame, digits), emphasis) + "".join(
+            f'\n<p class="note">{html.escape(n)}</p>' for n in notes
+        )
     if frame.empty:
         return "(no results)"
-    marks = {"markdown": "**{}**", "table": "{} *"}[fmt]
-    shown = _emphasised(_texts(frame, digits), emphasis, lambda cell: marks.format(cell))
+    mark = _bold_markdown if fmt == "markdown" else _starred
+    shown = _emphasised(_texts(frame, digits), emphasis, mark)
     style = "github" if fmt == "markdown" else "simple"
-    return tabulate(shown, headers="keys", tablefmt=style, showindex=False, floatfmt=f".{digits}f")
+    text = tabulate(shown, headers="keys", tablefmt=style, showindex=False, floatfmt=f".{digits}f")
+    return text + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def _bold_markdown(cell: str) -> str:
+    return f"**{cell}**"
+
+
+def _starred(cell: str) -> str:
+    """A terminal cell marked with a star at the end of its first line (cells may hold two lines)."""
+    first, newline, rest = cell.partition("\n")
+    return f"{first} *{newline}{rest}"
 
 
 def _texts(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
@@ -88,7 +113,7 @@ def _emphasised(texts: pd.DataFrame, emphasis: pd.DataFrame | None, mark) -> pd.
     return marked
 
 
-def _latex(texts: pd.DataFrame, emphasis: pd.DataFrame | None) -> str:
+def _latex(texts: pd.DataFrame, emphasis: pd.DataFrame | None, notes: Sequence[str] = ()) -> str:
     """A ``table`` environment with a booktabs ``tabular``: paste it into a paper that loads booktabs."""
     escaped = texts.apply(lambda column: column.map(latex_escape)) if not texts.empty else texts
     body = _emphasised(escaped, emphasis, lambda cell: rf"\textbf{{{cell}}}")
@@ -104,6 +129,7 @@ def _latex(texts: pd.DataFrame, emphasis: pd.DataFrame | None) -> str:
         *(" & ".join(row) + r" \\" for row in body.itertuples(index=False, name=None)),
         r"\bottomrule",
         r"\end{tabular}",
+        *([r"\par\smallskip{\footnotesize", *(latex_escape(note) + r"\\" for note in notes), "}"] if notes else []),
         r"\end{table}",
     ]
     return "\n".join(lines)

@@ -57,33 +57,42 @@ def test_aggregate_counts_and_directions():
 def test_render_formats():
     board = aggregate(rows(), {"faithfulness-correlation": True, "cue-salience": None})
     table = render(board, "table")
-    assert "faithfulness-correlation ↑" in table and "crp" in table.splitlines()[2]
-    assert render(board, "markdown").startswith("| dataset")
+    # the terminal table breaks long headings over two lines; one dataset and model are named in the footer
+    assert "faithfulness-\n" in table and "correlation ↑" in table and table.splitlines()[3].startswith("crp")
+    assert "d / m: accuracy unknown" in table and "cue-salience" not in table
+    assert render(board, "markdown").startswith("| method") and "faithfulness-correlation ↑" in render(
+        board, "markdown"
+    )
     records = json.loads(render(board, "json"))
     assert {"dataset", "model", "method", "metric", "n", "mean", "ci_low", "ci_high"} <= set(records[0])
     assert render(board, "csv").splitlines()[0] == (
         "dataset,model,method,metric,higher_is_better,n,mean,ci_low,ci_high,model_test_accuracy,model_test_uar,"
-        "rank,rank_low,rank_high,p_first,best"
+        "rank,rank_low,rank_high,p_first,best,vs_random"
+    )
+    cue_rows = render(board, "table", cues=True).splitlines()
+    assert cue_rows[0].split() == ["metric", "cue", "crp", "random"] and cue_rows[2].startswith(
+        "cue-salience  loudness"
     )
     with pytest.raises(UsageError, match="--format 'xml'"):
         render(board, "xml")
 
 
-def test_model_accuracy_sits_beside_the_explanation_scores():
+def test_model_accuracy_is_stated_once_in_the_footer():
     card = {"test": {"accuracy": 0.9643, "unweighted_average_recall": 0.95}}
     board = aggregate(
         rows(),
         {"faithfulness-correlation": True},
         quality=model_quality({"dataset": {"name": "d"}, "model": {"name": "m", "card": card}}),
     )
-    table = wide(board)
-    assert list(table.columns[:5]) == ["dataset", "model", "model acc", "model UAR", "method"]
-    assert set(table["model acc"]) == {"0.964"} and set(table["model UAR"]) == {"0.950"}
+    assert list(wide(board).columns) == ["method", "rank", "faithfulness-correlation ↑"]
+    text = render(board, "markdown")
+    assert text.count("test accuracy 0.964, UAR 0.950") == 1 and "d / m: test accuracy" in text
     assert set(board["model_test_accuracy"]) == {0.9643}
+    assert "test accuracy" not in render(board, "table", model_lines=False)
     no_card = aggregate(
         rows(), {}, quality=model_quality({"dataset": {"name": "d"}, "model": {"name": "m", "card": {}}})
     )
-    assert "model acc" not in wide(no_card).columns and no_card["model_test_accuracy"].isna().all()
+    assert "d / m: accuracy unknown" in render(no_card) and no_card["model_test_accuracy"].isna().all()
 
 
 def test_method_spec_parsing():
@@ -98,3 +107,84 @@ def test_method_spec_parsing():
     with pytest.raises(UsageError, match="expected key=value"):
         split_spec("occlusion:window")
     assert parse_key_values(["speakers=4"], "--dataset-option") == {"speakers": "4"}
+
+
+def verdict_rows(gap: float, noise: float = 0.05, clips: int = 28) -> pd.DataFrame:
+    """crp leads gradcam by ``gap``; random is at chance; energy sits on random's own per-clip values."""
+    rng = np.random.default_rng(4)
+    clip_effect = rng.normal(0, 0.3, clips)  # shared by every method: pairing removes it
+    chance = clip_effect + rng.normal(0, noise, clips)
+    centres = {"crp": 0.5 + gap, "gradcam": 0.5, "energy": None, "random": 0.0}
+    records = []
+    for method, centre in centres.items():
+        values = chance + 1e-3 * rng.normal(0, 1, clips) if centre is None else clip_effect + centre
+        if centre is not None:
+            values = values + rng.normal(0, noise, clips)
+        for i, value in enumerate(values):
+            records.append(
+                {"dataset": "d", "model": "m", "method": method, "metric": "score", "clip_id": str(i), "value": value}
+            )
+    return pd.DataFrame(records)
+
+
+def marks_of(board: pd.DataFrame) -> dict[str, tuple[bool, str]]:
+    return {row.method: (bool(row.best), row.vs_random) for row in board.itertuples()}
+
+
+def test_best_is_marked_only_where_the_leader_beats_the_runner_up():
+    clear = marks_of(aggregate(verdict_rows(gap=0.2), {"score": True}))
+    assert clear["crp"] == (True, "better") and clear["gradcam"] == (False, "better")
+    tie = marks_of(aggregate(verdict_rows(gap=0.0), {"score": True}))
+    assert not any(best for best, _ in tie.values())  # crp and gradcam tie: nothing is starred
+    assert tie["energy"] == (False, "not separable") and tie["random"] == (False, "")
+    lower = aggregate(verdict_rows(gap=0.2).assign(value=lambda f: -f["value"]), {"score": False})
+    assert marks_of(lower)["crp"] == (True, "better")  # lower is better: the direction is read
+
+
+def test_a_method_worse_than_random_and_one_not_separable_carry_their_marks_in_every_format():
+    rows = verdict_rows(gap=0.2)
+    rows.loc[rows["method"] == "gradcam", "value"] -= 1.0  # now clearly below random
+    board = aggregate(rows, {"score": True})
+    assert marks_of(board)["gradcam"] == (False, "worse")
+    for fmt, star in (("table", " *"), ("markdown", "**"), ("html", "<strong>"), ("latex", r"\textbf{")):
+        text = render(board, fmt)
+        energy = next(line for line in text.splitlines() if "energy" in line)
+        gradcam = next(line for line in text.splitlines() if "gradcam" in line)
+        assert ("$^{\\circ}$" if fmt == "latex" else "°") in energy, fmt
+        assert ("$^{\\dagger}$" if fmt == "latex" else "†") in gradcam, fmt
+        assert star in text and "not separable from random" in text and "worse than random" in text, fmt
+    records = json.loads(render(board, "json"))
+    assert {r["method"]: r["vs_random"] for r in records} == {
+        "crp": "better",
+        "gradcam": "worse",
+        "energy": "not separable",
+        "random": "",
+    }
+
+
+def test_the_default_table_fits_a_120_column_terminal():
+    rng = np.random.default_rng(0)
+    metrics = {
+        "faithfulness-correlation": True,
+        "pixel-flipping": False,
+        "road": True,
+        "cue-plausibility": True,
+        "relevance-mass-accuracy": True,
+        "cue-salience": None,
+    }
+    records = [
+        {
+            "dataset": "synthetic",
+            "model": "resnet-small",
+            "method": method,
+            "metric": metric,
+            "clip_id": str(i),
+            "value": rng.normal(-0.5, 1),
+        }
+        for method in ("integrated-gradients", "crp", "gradcam", "energy", "random")
+        for metric in [*list(metrics)[:-1], "cue-salience:pitch_variability", "cue-salience:loudness"]
+        for i in range(28)
+    ]
+    text = render(aggregate(pd.DataFrame(records), metrics), "table")
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert "cue-salience:" not in text and "pitch_variability" not in text and "mass-accuracy ↑" in text

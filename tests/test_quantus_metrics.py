@@ -128,8 +128,9 @@ def test_faithfulness_correlation_equals_quantus(registry, explained):
         disable_warnings=True,
     )
     expected = direct(metric, batch, maps_of(batch))
+    # removal=floor is Quantus's own "black" baseline, through bsbench's removal component
     np.testing.assert_allclose(
-        bsbench(registry, "faithfulness-correlation", batch, preset="quick"), expected, atol=1e-6
+        bsbench(registry, "faithfulness-correlation", batch, preset="quick", removal="floor"), expected, atol=1e-6
     )
 
 
@@ -141,7 +142,8 @@ def test_pixel_flipping_equals_quantus(registry, explained):
     curves = direct(metric, batch, maps_of(batch))
     assert curves.shape == (2, 16)
     expected = np.trapezoid(curves, np.linspace(0.0, 1.0, 16), axis=1)
-    np.testing.assert_allclose(bsbench(registry, "pixel-flipping", batch, preset="quick"), expected, atol=1e-6)
+    values = bsbench(registry, "pixel-flipping", batch, preset="quick", removal="floor")
+    np.testing.assert_allclose(values, expected, atol=1e-6)
 
 
 def test_monotonicity_correlation_equals_quantus(registry, explained):
@@ -149,14 +151,14 @@ def test_monotonicity_correlation_equals_quantus(registry, explained):
     metric = quantus.MonotonicityCorrelation(
         features_in_step=1072,
         nr_samples=2,
-        perturb_baseline="uniform",
+        perturb_baseline="black",
         abs=True,
         normalise=True,
         disable_warnings=True,
     )
     expected = direct(metric, batch, maps_of(batch))
     np.testing.assert_allclose(
-        bsbench(registry, "monotonicity-correlation", batch, preset="quick"), expected, atol=1e-6
+        bsbench(registry, "monotonicity-correlation", batch, preset="quick", removal="floor"), expected, atol=1e-6
     )
 
 

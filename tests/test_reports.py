@@ -45,19 +45,22 @@ def runs(registry, tmp_path_factory) -> tuple[Path, Path]:
 def test_merged_runs_rank_every_method_and_bold_the_best(runs):
     done = bsbench("leaderboard", *map(str, runs), "--format", "markdown")
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    table, _, notes = done.stdout.partition("\n\n")
+    lines = table.splitlines()
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     body = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
     assert [row[header.index("method")] for row in body] == ["crp", "random", "saliency"]
-    [rank_column] = [column for column in header if column.startswith("rank (")]
-    ranks = sorted(row[header.index(rank_column)].split()[0] for row in body)
+    ranks = sorted(row[header.index("rank")].split()[0] for row in body)
     assert ranks == ["1", "2", "3"]
+    bolded = 0
     for column in (c for c in header if c.endswith(("↑", "↓"))):
         values = [row[header.index(column)] for row in body]
         bold = [v for v in values if v.startswith("**")]
-        means = [float(v.strip("*").split()[0]) for v in values if v != "n/a"]
+        means = [float(v.strip("*°†").split()[0].strip("°†")) for v in values if v != "n/a"]
         best = max(means) if column.endswith("↑") else min(means)
-        assert len(bold) >= 1 and all(float(v.strip("*").split()[0]) == best for v in bold), column
+        assert len(bold) <= 1 and all(float(v.strip("*").split()[0].strip("°†")) == best for v in bold), column
+        bolded += len(bold)
+    assert bolded >= 1 and "bold: best: beats the runner-up" in notes
 
 
 def test_the_same_scores_twice_are_refused(runs):
@@ -67,13 +70,16 @@ def test_the_same_scores_twice_are_refused(runs):
 
 
 def test_latex_is_a_booktabs_table_that_compiles(runs, tmp_path):
-    done = bsbench("leaderboard", *map(str, runs), "--format", "latex", "--metrics", "pixel-flipping,cue-salience")
+    done = bsbench(
+        "leaderboard", *map(str, runs), "--format", "latex", "--metrics", "pixel-flipping,faithfulness-correlation"
+    )
     assert done.returncode == 0, done.stderr
     table = done.stdout
     assert table.count(r"\toprule") == table.count(r"\midrule") == table.count(r"\bottomrule") == 1
-    assert r"pixel-flipping $\downarrow$" in table and r"\textbf{" in table
-    assert "cue-salience:loudness" in table and "faithfulness" not in table
-    assert all(line.endswith(r"\\") for line in table.splitlines()[4:-3] if line != r"\midrule")
+    assert r"pixel-flipping $\downarrow$" in table and r"\textbf{" in table and r"$^{\circ}$ not separable" in table
+    assert "cue-salience" not in table and "faithfulness-correlation" in table
+    rows = table.split(r"\midrule")[1].split(r"\bottomrule")[0].strip().splitlines()
+    assert rows and all(line.endswith(r"\\") for line in rows)
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex is not installed (Debian texlive-latex-recommended; .ci/run installs it)")
     document = tmp_path / "table.tex"
@@ -157,7 +163,8 @@ def test_report_is_self_contained_escaped_html(runs, tmp_path):
     assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o666 & ~umask  # shareable, not private 0600
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page.split("<body>")[1]
     assert page.count('<img alt="') >= 4 and page.count("data:image/png;base64,") == page.count("<img")
-    assert page.count('<table class="leaderboard">') == 2 and "<h2>By emotion</h2>" in page
+    assert page.count('<table class="leaderboard">') == 3 and "<h2>By emotion</h2>" in page
+    assert "<h2>Cues in the salient windows</h2>" in page and "not separable from random" in page
     assert "crp: clip " in page and "profile consensus expects" in page
 
 

@@ -246,8 +246,9 @@ def test_aggregate_ranks_the_first_directed_metric_by_default():
     assert ranked.set_index("method")["rank"].to_dict() == {"crp": 1.0, "gradcam": 2.0, "random": 3.0}
     assert ranked.set_index("method").loc["crp", "p_first"] > 0.95
     table = wide(board)
-    assert list(table.columns[:4]) == ["dataset", "model", "method", "rank (faithfulness-correlation)"]
-    assert table["rank (faithfulness-correlation)"].tolist() == ["1 [1-1]", "2 [2-2]", "3 [3-3]"]
+    assert list(table.columns[:2]) == ["method", "rank"]
+    assert table["rank"].tolist() == ["1 [1-1]", "2 [2-2]", "3 [3-3]"]
+    assert "rank: by faithfulness-correlation" in render(board)
 
 
 def test_aggregate_ranks_a_lower_is_better_metric_on_request():
@@ -255,7 +256,7 @@ def test_aggregate_ranks_a_lower_is_better_metric_on_request():
     ranked = board[board["rank"].notna()].set_index("method")
     assert set(board.loc[board["rank"].notna(), "metric"]) == {"pixel-flipping"}
     assert ranked["rank"].to_dict() == {"crp": 1.0, "gradcam": 2.0, "random": 3.0}
-    assert "rank (pixel-flipping)" in render(board)
+    assert "rank: by pixel-flipping" in render(board)
     with pytest.raises(ValueError, match="cannot rank by 'cue-salience:loudness'"):
         aggregate(frame(), DIRECTIONS, rank_by="cue-salience:loudness")
 
@@ -270,7 +271,7 @@ def test_aggregate_splits_cells_by_correctness_and_by_emotion():
     assert crp.loc["correct", "mean"] - crp.loc["misclassified", "mean"] > 0.3
     # Ranked within each subset: crp is first on correct clips only.
     assert crp["rank"].to_dict() == {"correct": 1.0, "misclassified": 2.0}
-    assert list(wide(board).columns[:5]) == ["dataset", "model", "subset", "method", "rank (faithfulness-correlation)"]
+    assert list(wide(board).columns[:3]) == ["subset", "method", "rank"]
     by_emotion = aggregate(rows, DIRECTIONS, by="emotion")
     assert sorted(set(by_emotion["subset"])) == list(LABELS) and set(by_emotion["n"]) == {10}
 
@@ -308,14 +309,14 @@ def test_cli_leaderboard_by_correct(run_dir):
     assert crp["correct"]["rank"] == 1.0 and crp["misclassified"]["rank"] == 2.0
     table = invoke("leaderboard", str(run_dir), "--by", "correct")
     header = table.splitlines()[0].split()
-    assert header[:6] == ["dataset", "model", "subset", "method", "rank", "(faithfulness-correlation)"]
-    assert "misclassified" in table
+    assert header[:3] == ["subset", "method", "rank"]
+    assert "misclassified" in table and "rank: by faithfulness-correlation" in table
 
 
 def test_cli_leaderboard_rank_by(run_dir):
     table = invoke("leaderboard", str(run_dir), "--rank-by", "pixel-flipping")
-    assert "rank (pixel-flipping)" in table and "faithfulness-correlation)" not in table
-    crp = next(line for line in table.splitlines() if " crp " in line)
+    assert "rank: by pixel-flipping" in table and "by faithfulness-correlation" not in table
+    crp = next(line for line in table.splitlines() if line.startswith("crp "))
     assert "1 [1-1]" in crp
     message = usage_error("leaderboard", str(run_dir), "--rank-by", "accuracy")
     assert message.startswith("--rank-by 'accuracy' is not a metric of this run; metrics: cue-salience:loudness")

@@ -7,6 +7,7 @@ from bsbench_plugins.methods.gradients import GRADIENT_METHODS
 from bsbench_plugins.methods.lrp import LrpMethod
 from bsbench_plugins.methods.occlusion import OcclusionMethod, OcclusionTimeMethod
 from bsbench_plugins.methods.random_baseline import ConstantMethod, RandomMethod
+from bsbench_plugins.methods.signal_baselines import EnergyMethod, SpectralFluxMethod
 
 from bsbench.hookspecs import hookimpl
 
@@ -23,5 +24,7 @@ def bsbench_register_methods(register):
         CrpMethod,
         RandomMethod,
         ConstantMethod,
+        EnergyMethod,
+        SpectralFluxMethod,
     ):
         register(method_type())

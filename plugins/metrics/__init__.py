@@ -21,6 +21,7 @@ from bsbench_plugins.metrics.quantus_localisation import (
 )
 from bsbench_plugins.metrics.quantus_randomisation import EfficientMPRTMetric, RandomLogitMetric
 from bsbench_plugins.metrics.quantus_robustness import AvgSensitivityMetric, MaxSensitivityMetric
+from bsbench_plugins.metrics.road import RoadMetric
 
 from bsbench.hookspecs import hookimpl
 
@@ -32,6 +33,7 @@ def bsbench_register_metrics(register):
         PixelFlippingMetric(),
         MonotonicityCorrelationMetric(),
         SufficiencyMetric(),
+        RoadMetric(),
         CueSalienceMetric(),
         CuePlausibilityMetric(),
         CueRelevanceCorrelationMetric(),

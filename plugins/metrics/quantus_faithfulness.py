@@ -1,8 +1,11 @@
 """Faithfulness metrics through Quantus 0.6, the reference implementation.
 
-Quantus is called through :mod:`quantus_calls` (its pitfalls handled once). Removal
-replaces cells with the clip's minimum (Quantus's "black"), which in a max-referenced
-log-mel spectrogram is silence.
+Quantus is called through :mod:`quantus_calls` (its pitfalls handled once). How a
+removed cell is filled is each metric's ``removal`` parameter, handed to Quantus as its
+``perturb_func`` from :mod:`bsbench.removal` (floor, mean, ROAD's noisy linear
+imputation, or resynthesised audio); ``removal=floor`` gives exactly Quantus's own
+``perturb_baseline="black"`` (tests check it), the behaviour of runs scored before the
+parameter existed.
 
 NumPy >= 2.4 removed ``np.trapz``, which Quantus's own AUC path still calls
 (``PixelFlipping(return_auc_per_sample=True)`` raises AttributeError). bsbench asks
@@ -23,6 +26,7 @@ from bsbench_plugins.metrics.presets import preset_value, resolved
 from bsbench_plugins.metrics.quantus_calls import call_quantus, n_features
 
 from bsbench.protocols import ScoringBatch
+from bsbench.removal import DEFAULT_REMOVAL, Remover, check_removal, quantus_perturbation
 from bsbench.types import InputGrid
 
 FAITHFULNESS_CORRELATION_PRESETS = {"quick": {"nr_runs": 20}, "standard": {"nr_runs": 50}, "paper": {"nr_runs": 100}}
@@ -35,6 +39,8 @@ class FaithfulnessCorrelationParameters:
     nr_runs: int = 0
     #: Share of the input's cells in each subset.
     subset_fraction: float = 0.05
+    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.removal).
+    removal: str = DEFAULT_REMOVAL
 
 
 class FaithfulnessCorrelationMetric:
@@ -42,16 +48,17 @@ class FaithfulnessCorrelationMetric:
 
     name = "faithfulness-correlation"
     description = "Quantus FaithfulnessCorrelation: relevance of random subsets vs. drop in class probability."
-    version = "0.2.0"
+    version = "0.3.0"
     higher_is_better = True
     requires = frozenset({"model"})
     parameters = FaithfulnessCorrelationParameters
 
     def settings(self, params: FaithfulnessCorrelationParameters) -> dict[str, Any]:
+        check_removal(params.removal, self.name)
         return {
             **resolved(params, FAITHFULNESS_CORRELATION_PRESETS),
             "subset_fraction": params.subset_fraction,
-            "perturb_baseline": "black",
+            "removal": params.removal,
         }
 
     def model_passes(self, params: FaithfulnessCorrelationParameters, grid: InputGrid) -> int:
@@ -61,7 +68,7 @@ class FaithfulnessCorrelationMetric:
         return quantus.FaithfulnessCorrelation(
             nr_runs=preset_value(params, "nr_runs", FAITHFULNESS_CORRELATION_PRESETS),
             subset_size=max(1, round(params.subset_fraction * n_features(batch))),
-            perturb_baseline="black",
+            perturb_func=quantus_perturbation(Remover(params.removal, batch), cumulative=False),
             abs=False,
             normalise=True,
             return_aggregate=False,
@@ -80,6 +87,8 @@ class PixelFlippingParameters:
     preset: str = "standard"
     #: Points on the removal curve (0: from the preset: 16, 64, 256); rounded to a divisor of the cell count.
     steps: int = 0
+    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.removal).
+    removal: str = DEFAULT_REMOVAL
 
 
 class PixelFlippingMetric:
@@ -87,15 +96,16 @@ class PixelFlippingMetric:
 
     name = "pixel-flipping"
     description = "Quantus PixelFlipping: area under the probability curve, most relevant cells removed first."
-    version = "0.2.0"
+    version = "0.3.0"
     higher_is_better = False
     requires = frozenset({"model"})
     parameters = PixelFlippingParameters
 
     def settings(self, params: PixelFlippingParameters) -> dict[str, Any]:
+        check_removal(params.removal, self.name)
         return {
             **resolved(params, PIXEL_FLIPPING_PRESETS),
-            "perturb_baseline": "black",
+            "removal": params.removal,
             "auc": "trapezoid over removed fraction 0..1",
         }
 
@@ -108,7 +118,7 @@ class PixelFlippingMetric:
             features_in_step=features_per_step(
                 n_features(batch), preset_value(params, "steps", PIXEL_FLIPPING_PRESETS)
             ),
-            perturb_baseline="black",
+            perturb_func=quantus_perturbation(Remover(params.removal, batch), cumulative=True),
             abs=False,
             normalise=True,
             return_auc_per_sample=False,
@@ -131,22 +141,25 @@ class MonotonicityCorrelationParameters:
     preset: str = "standard"
     #: Cell groups removed one at a time, least relevant first (0: from the preset: 16, 32, 128).
     steps: int = 0
-    #: Uniform-noise replacements per group (0: from the preset: 2, 4, 10).
+    #: Removals per group (0: from the preset: 2, 4, 10); they differ only where the removal draws noise.
     nr_samples: int = 0
+    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.removal).
+    removal: str = DEFAULT_REMOVAL
 
 
 class MonotonicityCorrelationMetric:
-    """Spearman correlation between a cell group's relevance and the prediction change its noising causes."""
+    """Spearman correlation between a cell group's relevance and the prediction change its removal causes."""
 
     name = "monotonicity-correlation"
-    description = "Quantus MonotonicityCorrelation: relevance of cell groups vs. prediction variance when noised."
-    version = "0.1.0"
+    description = "Quantus MonotonicityCorrelation: relevance of cell groups vs. prediction change when removed."
+    version = "0.2.0"
     higher_is_better = True
     requires = frozenset({"model"})
     parameters = MonotonicityCorrelationParameters
 
     def settings(self, params: MonotonicityCorrelationParameters) -> dict[str, Any]:
-        return {**resolved(params, MONOTONICITY_PRESETS), "perturb_baseline": "uniform", "abs": True}
+        check_removal(params.removal, self.name)
+        return {**resolved(params, MONOTONICITY_PRESETS), "removal": params.removal, "abs": True}
 
     def model_passes(self, params: MonotonicityCorrelationParameters, grid: InputGrid) -> int:
         cells = math.prod(grid.shape)
@@ -158,7 +171,7 @@ class MonotonicityCorrelationMetric:
         return quantus.MonotonicityCorrelation(
             features_in_step=features_per_step(n_features(batch), steps),
             nr_samples=preset_value(params, "nr_samples", MONOTONICITY_PRESETS),
-            perturb_baseline="uniform",
+            perturb_func=quantus_perturbation(Remover(params.removal, batch), cumulative=False),
             abs=True,
             normalise=True,
             return_aggregate=False,

@@ -44,8 +44,9 @@ class SyntheticOptions:
     sample_rate: int = 16_000
     #: Comma-separated classes to generate, or "all" for every class of the emotion table.
     classes: str = "all"
-    #: whole: the emotion spans the clip; localised: one emotional segment, neutral speech around it.
-    placement: str = "whole"
+    #: accented: two accented words and the phrase end carry the emotion, neutral speech between;
+    #: localised: one emotional segment, neutral speech around it; whole: the emotion spans the clip.
+    placement: str = "accented"
     #: Seconds of emotional speech in localised placement.
     segment: float = 0.8
     #: An emotion table (JSON) to use instead of the built-in one.
@@ -59,7 +60,7 @@ class SyntheticDataset:
     description = (
         "Procedural emotional speech with ground truth (7 TESS classes, known cues and evidence, no download)."
     )
-    version = "0.3.0"
+    version = "0.4.0"
 
     def load(self, request: DatasetRequest) -> Corpus:
         if request.data_dir is not None:
@@ -95,20 +96,17 @@ class SyntheticDataset:
                 for take in range(options.clips_per_class):
                     clip_id = f"{speaker.speaker_id}_{label}_{take:02d}"
                     clip_rng = np.random.default_rng([seed, *clip_id.encode()])
-                    segment = None
-                    if options.placement == "localised":
-                        start = clip_rng.uniform(SEGMENT_MARGIN, options.duration - options.segment - SEGMENT_MARGIN)
-                        segment = (float(start), float(start + options.segment))
                     utterance = synthesise_clip(
                         clip_id,
                         speaker,
                         table.neutral,
                         voice,
                         carrying,
-                        segment,
+                        emotional_spans(options, clip_rng),
                         clip_rng,
                         options.sample_rate,
                         options.duration,
+                        options.placement,
                     )
                     clips.append(
                         Clip(
@@ -137,6 +135,46 @@ class SyntheticDataset:
                 "emotion_table_hash": content_key({"text": table.text}),
             },
         )
+
+
+#: Seconds of an accented word's emotional span, of the neutral gap before the phrase end, and of the
+#: phrase-final span (where terminal contours sit), each drawn per clip from these ranges.
+ACCENT_SECONDS = (0.3, 0.4)
+GAP_SECONDS = (0.2, 0.3)
+FINAL_SECONDS = (0.35, 0.45)
+#: Accented words per clip before the phrase end.
+ACCENTS = 2
+
+
+def emotional_spans(options: SyntheticOptions, rng: np.random.Generator) -> list[tuple[float, float]]:
+    """Where a clip's emotion lives, in seconds, for its placement (empty: the whole clip).
+
+    ``accented``: ACCENTS word-length spans at random positions, then the phrase-final
+    span ending just before the clip does, with neutral speech in every gap. A clip too
+    short for the accents keeps the phrase-final span alone.
+    """
+    duration = options.duration
+    if options.placement == "whole":
+        return []
+    if options.placement == "localised":
+        start = rng.uniform(SEGMENT_MARGIN, duration - options.segment - SEGMENT_MARGIN)
+        return [(float(start), float(start + options.segment))]
+    final_end = duration - rng.uniform(0.05, 0.12)
+    final_start = final_end - min(rng.uniform(*FINAL_SECONDS), 0.4 * duration)
+    lengths = rng.uniform(*ACCENT_SECONDS, size=ACCENTS)
+    gaps = rng.uniform(*GAP_SECONDS, size=ACCENTS)
+    lead = rng.uniform(0.05, 0.15)
+    slack = final_start - lead - lengths.sum() - gaps.sum()
+    if slack < 0:
+        return [(float(final_start), float(final_end))]
+    # the slack is shared out at random before each accent and before the phrase end
+    shares = rng.dirichlet(np.ones(ACCENTS + 1)) * slack
+    spans, cursor = [], lead
+    for length, gap, share in zip(lengths, gaps, shares[:-1], strict=True):
+        start = cursor + share
+        spans.append((float(start), float(start + length)))
+        cursor = start + length + gap
+    return [*spans, (float(final_start), float(final_end))]
 
 
 def _data_options(options: SyntheticOptions) -> dict[str, object]:

@@ -2,11 +2,16 @@
 
 Placement decides where the class evidence lives:
 
+- ``accented`` (the default): as in real speech, emotional prosody is carried unevenly,
+  by two accented words and the phrase-final stretch (where terminal contours live),
+  with neutral speech between them; the evidence moves in time from clip to clip.
+- ``localised``: a neutral phrase, one emotional phrase filling the evidence segment,
+  then a neutral phrase.
 - ``whole``: the whole utterance is spoken with the emotional voice.
-- ``localised``: a neutral phrase, an emotional phrase filling the evidence segment,
-  then a neutral phrase. The phrases are rendered from independent random streams, so
-  outside the segment the clip is sample for sample the clip a neutral voice would
-  have given: the evidence mask covers exactly what the emotion changed.
+
+Phrases are rendered from independent random streams, so outside the emotional spans
+the clip is sample for sample the clip a neutral voice would have given: the evidence
+mask covers exactly what the emotion changed.
 
 The constant recording noise floor keeps loudness visible in a max-referenced
 spectrogram, as it is in real recordings.
@@ -23,7 +28,7 @@ from bsbench_plugins.datasets.synthetic.voice import Phrase, Speaker, VoiceSetti
 from bsbench.cue_statistics import local_spread
 from bsbench.types import CueTracks, GroundTruth
 
-PLACEMENTS = ("whole", "localised")
+PLACEMENTS = ("accented", "localised", "whole")
 NOISE_FLOOR_RMS = 1e-3
 #: Ground-truth tracks lie on the 10 ms grid every cue extractor uses (frame i centred at i * 10 ms).
 SECONDS_PER_FRAME = 0.01
@@ -57,19 +62,23 @@ def synthesise_clip(
     neutral: VoiceSettings,
     emotional: VoiceSettings,
     carrying_cues: Sequence[str],
-    segment: tuple[float, float] | None,
+    segments: Sequence[tuple[float, float]],
     rng: np.random.Generator,
     sample_rate: int,
     duration: float,
+    placement: str,
 ) -> Utterance:
-    """Render one clip; ``segment`` (seconds) localises the emotion, ``None`` spreads it over the whole clip."""
+    """Render one clip; ``segments`` (seconds, in order) hold the emotion, none spreads it over the whole clip."""
     n_samples = round(duration * sample_rate)
-    if segment is None:
-        plan = [(emotional, (0.0, duration))]
-        evidence_span = (0.0, duration)
-    else:
-        plan = [(neutral, (0.0, segment[0])), (emotional, segment), (neutral, (segment[1], duration))]
-        evidence_span = segment
+    spans = list(segments) or [(0.0, duration)]
+    plan, cursor = [], 0.0
+    for start, end in spans:
+        if start > cursor:
+            plan.append((neutral, (cursor, start)))
+        plan.append((emotional, (start, end)))
+        cursor = end
+    if cursor < duration:
+        plan.append((neutral, (cursor, duration)))
     streams = rng.spawn(len(plan) + 1)
     phrases = [
         render_phrase(speaker, settings, span, stream, sample_rate, n_samples)
@@ -77,12 +86,12 @@ def synthesise_clip(
     ]
     clean = np.sum([phrase.samples for phrase in phrases], axis=0)
     noisy = clean + streams[-1].normal(0.0, NOISE_FLOOR_RMS, n_samples)
-    evidence = ((*evidence_span, 0.0, sample_rate / 2),) if carrying_cues else ()
+    evidence = tuple((start, end, 0.0, sample_rate / 2) for start, end in spans) if carrying_cues else ()
     truth = GroundTruth(
         cue_tracks=true_cue_tracks(clip_id, phrases, clean, sample_rate),
         carrying_cues=tuple(carrying_cues),
         evidence=evidence,
-        placement="whole" if segment is None else "localised",
+        placement=placement,
     )
     return Utterance(np.clip(noisy, -1.0, 1.0).astype(np.float32), truth)
 

@@ -149,10 +149,15 @@ def render_phrase(
 
 
 def _plan_syllables(rate: float, span: tuple[float, float], rng: np.random.Generator) -> list[Syllable]:
-    """Syllables at ``rate`` per second inside ``span``, with short pauses between groups."""
-    time = span[0] + rng.uniform(0.05, 0.15)
+    """Syllables at ``rate`` per second inside ``span``, with short pauses between groups.
+
+    The lead-in before the first syllable and the margin after the last start shrink
+    with a short span (an accented word), so every span of 0.2 s or more holds a syllable.
+    """
+    length_of_span = span[1] - span[0]
+    time = span[0] + rng.uniform(0.05, 0.15) * min(1.0, length_of_span / 0.75)
     syllables = []
-    while time < span[1] - 0.15:
+    while time < span[1] - min(0.15, 0.35 * length_of_span):
         length = rng.uniform(0.8, 1.2) / rate
         end = min(time + length * 0.85, span[1] - 0.03)
         formants = VOWEL_FORMANTS[rng.integers(len(VOWEL_FORMANTS))]
