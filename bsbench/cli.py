@@ -559,8 +559,7 @@ def validate_command(
         list[str] | None,
         typer.Option(
             "--metric",
-            help="Metric to check, repeatable [default: faithfulness-correlation "
-            "pixel-flipping relevance-mass-accuracy sparseness].",
+            help=f"Metric to check, repeatable [default: {' '.join(ValidationConfig.metrics)}].",
         ),
     ] = None,
     metric_preset: Annotated[str, typer.Option(help="Cost preset of the sampling metrics.")] = "quick",

@@ -3,7 +3,10 @@
 ``bsbench metrics`` prints this: the direction (higher or lower is better, or a signed
 effect with none), what the runner must supply (model passes, re-explanations, cues,
 ground truth, a profile), the forward passes and re-explanations per clip under the
-chosen preset, and every parameter with its default. A re-explanation costs the scored
+chosen preset, how a removal metric fills removed cells (its ``removal``: floor, mean,
+noisy-linear or audio; the passes are the same for each, audio adds one resynthesis
+and front-end pass per model pass, noisy-linear one sparse solve), and every parameter
+with its default. A re-explanation costs the scored
 method's own passes (``bsbench methods``), so a robustness metric on occlusion is
 priced by multiplying the two.
 """
@@ -34,6 +37,7 @@ def metric_catalogue(registry: Registry, model: str = "resnet-small", preset: st
                 "needs": ",".join(sorted(planned.plugin.requires)) or "-",
                 "passes_per_clip": cost["model_passes_per_clip"],
                 "explanations_per_clip": cost["explanations_per_clip"],
+                "removal": getattr(planned.params, "removal", "-"),
                 "settings": ",".join(f"{k}={v}" for k, v in metric_settings(planned.plugin, planned.params).items()),
                 "parameters": parameter_text(planned.plugin.parameters()),
                 "package": record.package,

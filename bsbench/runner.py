@@ -75,7 +75,7 @@ from bsbench.types import SPLITS, Clip, Corpus, CueTracks, Explanation, InputGri
 DEFAULT_METHODS = ("crp", "gradcam", "energy", "random")
 DEFAULT_METRICS = (
     "faithfulness-correlation",
-    "pixel-flipping",
+    "road",
     "cue-plausibility",
     "relevance-mass-accuracy",
     "cue-salience",

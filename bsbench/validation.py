@@ -55,7 +55,13 @@ WEIGHT_NOISE = 0.01
 class ValidationConfig:
     model: str = "resnet-small"
     methods: tuple[str, ...] = ("saliency", "integrated-gradients", "gradcam", "lrp", "crp")
-    metrics: tuple[str, ...] = ("faithfulness-correlation", "pixel-flipping", "relevance-mass-accuracy", "sparseness")
+    metrics: tuple[str, ...] = (
+        "faithfulness-correlation",
+        "pixel-flipping",
+        "road",
+        "relevance-mass-accuracy",
+        "sparseness",
+    )
     cues: str = "librosa"
     metric_preset: str = "quick"
     dataset_options: dict[str, str] = field(default_factory=dict)

@@ -30,7 +30,7 @@ def test_info_counts_clips_per_class_speaker_and_split():
     assert len(speakers) == 4 and all(row["total"] == 14 for row in speakers.values())
     assert all(sum(row[split] > 0 for split in ("train", "validation", "test")) == 1 for row in speakers.values())
     table = invoke("data", "info", *SMALL_OPTIONS)
-    assert "speaker-independent" in table and "placement=whole" in table
+    assert "speaker-independent" in table and "placement=accented" in table
 
 
 def test_export_writes_one_playable_wav_per_class_with_its_truth(tmp_path):
@@ -60,5 +60,5 @@ def test_bad_dataset_option_is_one_line():
     done = bsbench("data", "info", "--dataset-option", "placement=middle")
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "error: dataset synthetic: option placement='middle': choose one of whole, localised"
+        "error: dataset synthetic: option placement='middle': choose one of accented, localised, whole"
     )

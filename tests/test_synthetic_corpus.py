@@ -33,7 +33,16 @@ def render(segment=None, seed=3, **shifts):
     """One 2 s clip of the probe speaker with ``shifts`` applied to the neutral voice."""
     voice = dataclasses.replace(NEUTRAL, **shifts)
     return synthesise_clip(
-        "probe", SPEAKER, NEUTRAL, voice, ("probe",), segment, np.random.default_rng(seed), RATE, 2.0
+        "probe",
+        SPEAKER,
+        NEUTRAL,
+        voice,
+        ("probe",),
+        [] if segment is None else [segment],
+        np.random.default_rng(seed),
+        RATE,
+        2.0,
+        "whole" if segment is None else "localised",
     )
 
 
@@ -109,8 +118,12 @@ def test_loudness_rate_and_shrillness_controls():
 def test_localised_mask_covers_exactly_the_altered_segment():
     segment = (0.62, 1.42)
     angry = load_emotion_table().voice("angry")
-    emotional = synthesise_clip("c", SPEAKER, NEUTRAL, angry, ("x",), segment, np.random.default_rng(7), RATE, 2.0)
-    neutral = synthesise_clip("c", SPEAKER, NEUTRAL, NEUTRAL, ("x",), segment, np.random.default_rng(7), RATE, 2.0)
+    emotional = synthesise_clip(
+        "c", SPEAKER, NEUTRAL, angry, ("x",), [segment], np.random.default_rng(7), RATE, 2.0, "localised"
+    )
+    neutral = synthesise_clip(
+        "c", SPEAKER, NEUTRAL, NEUTRAL, ("x",), [segment], np.random.default_rng(7), RATE, 2.0, "localised"
+    )
     inside = np.zeros(emotional.waveform.shape[0], dtype=bool)
     inside[round(segment[0] * RATE) : round(segment[1] * RATE)] = True
     difference = np.abs(emotional.waveform - neutral.waveform)
@@ -147,19 +160,58 @@ def test_librosa_and_praat_recover_the_true_f0_and_loudness(small_corpus):
 
 def test_ground_truth_follows_the_emotion_table(small_corpus):
     table = load_emotion_table()
+    starts = set()
     for clip in small_corpus.clips:
         truth = clip.ground_truth
         assert truth.carrying_cues == table.carrying_cues(clip.label)
-        assert truth.placement == "whole"
+        assert truth.placement == "accented"
         if clip.label == "neutral":
             assert truth.evidence == () and truth.carrying_cues == ()
         else:
-            assert truth.evidence == ((0.0, 2.0, 0.0, 8000.0),)
+            # two accented words and the phrase end, in order, apart, full band, inside the clip
+            assert len(truth.evidence) == 3 and all(r[2:] == (0.0, 8000.0) for r in truth.evidence)
+            spans = [r[:2] for r in truth.evidence]
+            assert all(a[1] + 0.2 <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+            assert 0.05 <= spans[0][0] and 1.88 <= spans[-1][1] <= 1.95
+            assert all(0.3 <= end - start <= 0.45 for start, end in spans)
+            starts.add(round(spans[1][0], 2))
         tracks = truth.cue_tracks
         assert tracks.seconds_per_frame == 0.01 and tracks.n_frames == 201
-        voice = table.voice(clip.label)
-        assert np.nanmean(tracks.tracks["jitter"]) == pytest.approx(voice.jitter)
         assert np.isnan(tracks.tracks["pitch_level"][~tracks.voiced]).all()
+    assert len(starts) > 10  # the evidence moves in time from clip to clip
+
+
+def test_whole_placement_shifts_every_frame(registry):
+    corpus = registry.get("dataset", "synthetic").load(
+        DatasetRequest(seed=0, options={**SMALL_CORPUS, "placement": "whole"})
+    )
+    table = load_emotion_table()
+    for clip in corpus.clips:
+        truth = clip.ground_truth
+        assert truth.placement == "whole"
+        assert truth.evidence == (() if clip.label == "neutral" else ((0.0, 2.0, 0.0, 8000.0),))
+        assert np.nanmean(truth.cue_tracks.tracks["jitter"]) == pytest.approx(table.voice(clip.label).jitter)
+
+
+def test_accented_clips_are_neutral_outside_their_evidence(registry, small_corpus):
+    """Each phrase comes from its own random stream: outside the spans an angry clip is its neutral twin."""
+    from bsbench_plugins.datasets.synthetic.corpus import SyntheticOptions, emotional_spans
+
+    table = load_emotion_table()
+    spans = emotional_spans(SyntheticOptions(), np.random.default_rng(11))
+    render = {
+        label: synthesise_clip(
+            "c", SPEAKER, NEUTRAL, table.voice(label), ("x",), spans, np.random.default_rng(4), RATE, 2.0, "accented"
+        )
+        for label in ("angry", "neutral")
+    }
+    inside = np.zeros(2 * RATE, dtype=bool)
+    for start, end in spans:
+        inside[round(start * RATE) : round(end * RATE)] = True
+    difference = np.abs(render["angry"].waveform - render["neutral"].waveform)
+    assert difference[~inside].max() < 1e-6 < difference[inside].max()
+    truth = render["angry"].ground_truth.cue_tracks
+    assert np.isfinite(truth.tracks["pitch_level"][truth.voiced]).all() and truth.voiced.sum() > 50
 
 
 # --- generation: deterministic, cached without pickle, fast ----------------------------

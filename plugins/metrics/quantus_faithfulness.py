@@ -29,13 +29,13 @@ from bsbench.protocols import ScoringBatch
 from bsbench.removal import DEFAULT_REMOVAL, Remover, check_removal, quantus_perturbation
 from bsbench.types import InputGrid
 
-FAITHFULNESS_CORRELATION_PRESETS = {"quick": {"nr_runs": 20}, "standard": {"nr_runs": 50}, "paper": {"nr_runs": 100}}
+FAITHFULNESS_CORRELATION_PRESETS = {"quick": {"nr_runs": 20}, "standard": {"nr_runs": 100}, "paper": {"nr_runs": 100}}
 
 
 @dataclass(frozen=True)
 class FaithfulnessCorrelationParameters:
     preset: str = "standard"
-    #: Random cell subsets removed per clip (0: from the preset: 20, 50, 100 as in Quantus).
+    #: Random cell subsets removed per clip (0: from the preset: 20, 100, 100; 100 is Quantus's default).
     nr_runs: int = 0
     #: Share of the input's cells in each subset.
     subset_fraction: float = 0.05
