@@ -58,6 +58,8 @@ def test_tracks_are_extracted_once_and_read_back_equal(small_corpus):
     assert extractor.calls == 1
     assert set(again.tracks) == set(first.tracks) and again.voiced_only == first.voiced_only
     for cue in first.tracks:
+        # the same dtype and values: a score computed on either is the same number
+        assert again.tracks[cue].dtype == first.tracks[cue].dtype == np.float64
         np.testing.assert_array_equal(again.tracks[cue], first.tracks[cue])
     np.testing.assert_array_equal(again.voiced, first.voiced)
     assert again.units == first.units and again.seconds_per_frame == first.seconds_per_frame
