@@ -327,7 +327,9 @@ def footer(board: pd.DataFrame, quality_note: bool = True, fmt: str = "table") -
     if "rank" in board and board["rank"].notna().any():
         lines.append(f"rank: by {board.loc[board['rank'].notna(), 'metric'].iloc[0]}, with its 95% rank interval")
     if quality_note:
-        for (dataset, model), group in board.groupby(["dataset", "model"], sort=False):
+        # with --by dataset the dataset sits in the subset column
+        block = ["dataset" if "dataset" in board else "subset", "model"]
+        for (dataset, model), group in board.groupby(block, sort=False):
             accuracy = group["model_test_accuracy"].iloc[0] if "model_test_accuracy" in group else float("nan")
             uar = group["model_test_uar"].iloc[0] if "model_test_uar" in group else float("nan")
             known = f"test accuracy {accuracy:.3f}, UAR {uar:.3f}" if pd.notna(accuracy) else "accuracy unknown"

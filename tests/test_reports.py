@@ -124,6 +124,8 @@ def test_breakdowns_by_speaker_and_dataset_and_metric_choice(runs):
     assert speakers and all(speaker.startswith("spk") for speaker in speakers)
     by_dataset = json.loads(bsbench("leaderboard", *map(str, runs), "--by", "dataset", "--format", "json").stdout)
     assert {r["subset"] for r in by_dataset} == {"synthetic"} and "dataset" not in by_dataset[0]
+    table = bsbench("leaderboard", *map(str, runs), "--by", "dataset")
+    assert table.returncode == 0 and "synthetic / resnet-small: test accuracy" in table.stdout, table.stderr
     unknown = bsbench("leaderboard", str(runs[0]), "--metrics", "pixel-flip")
     assert unknown.returncode == 2 and "--metrics 'pixel-flip' is not a result of these runs" in unknown.stderr
 
