@@ -78,6 +78,7 @@ from bsbench.suites import apply_overrides, load_suite
 from bsbench.training import check_training_config
 from bsbench.types import SPLITS, Clip, Corpus
 from bsbench.validation import ValidationConfig, as_records, validate
+from bsbench.validation_findings import load_findings, save_findings
 
 app = typer.Typer(
     name="bsbench",
@@ -397,7 +398,7 @@ def _report_run(result: RunResult, dataset: str) -> int:
     failures = result.manifest["failures"]
     for failure in failures[:FAILURES_SHOWN]:
         stderr.print(f"failed: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)
-    stdout.print(render(result.leaderboard, "table", model_lines=False), markup=False)
+    stdout.print(render(result.leaderboard, "table", model_lines=False, findings=load_findings()), markup=False)
     stdout.print(f"{model_summary(result.manifest['model']['card'])}", markup=False)
     pieces = result.manifest["pieces"]
     stdout.print(
@@ -492,7 +493,7 @@ def leaderboard_command(
             f"--rank-by {rank_by!r} {reason}; metrics: {', '.join(present)}; rankable: {', '.join(ranked) or 'none'}"
         )
     board = aggregate(rows, runs.directions, quality=runs.quality, rank_by=rank_by, by=by)
-    text = render(board, fmt, cues=cues)
+    text = render(board, fmt, cues=cues, findings=load_findings())
     if output is None:
         stdout.print(text, markup=False)
         return
@@ -591,6 +592,9 @@ def validate_command(
     )
     say = (lambda _: None) if quiet or as_json else (lambda stage: stderr.print(f"validate: {stage}", markup=False))
     records = as_records(validate(config, _registry(), say, show_progress=not (quiet or as_json)))
+    kept = save_findings(records, asdict(config))
+    if not as_json:
+        stderr.print(f"validate: findings kept in {kept}; leaderboards and reports footnote the failed ones")
     if as_json:
         stdout.print(json.dumps(records, indent=2), markup=False)
     else:

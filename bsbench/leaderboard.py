@@ -23,6 +23,7 @@ import pandas as pd
 from bsbench.errors import UsageError
 from bsbench.statistics import bootstrap_interval, paired_comparison, rank_intervals
 from bsbench.table_formats import FORMATS, render_table
+from bsbench.validation_findings import failed_reliability
 
 __all__ = ["BREAKDOWNS", "FORMATS", "aggregate", "cue_table", "render", "render_table", "select_metrics", "wide"]
 
@@ -378,13 +379,20 @@ def _cell(row: tuple, digits: int, two_lines: bool = False) -> str:
     return f"{row.mean:.{digits}f}{mark}" + ("\n" if two_lines else " ") + interval
 
 
-def render(board: pd.DataFrame, fmt: str = "table", cues: bool = False, model_lines: bool = True) -> str:
+def render(
+    board: pd.DataFrame,
+    fmt: str = "table",
+    cues: bool = False,
+    model_lines: bool = True,
+    findings: Mapping | None = None,
+) -> str:
     """The leaderboard as text in one of FORMATS.
 
     json and csv give the long rows (every column, per-cue sub-scores included). The
     other formats give the wide view with the best marked and a footer (ranking, each
-    model's test accuracy unless ``model_lines`` is False, the legend); ``cues`` gives
-    the per-cue table instead.
+    model's test accuracy unless ``model_lines`` is False, the legend, and a line for
+    every reliability check a shown metric failed in ``findings``, see
+    :mod:`bsbench.validation_findings`); ``cues`` gives the per-cue table instead.
     """
     if fmt in {"json", "csv"} or board.empty:
         return render_table(board, fmt)
@@ -394,4 +402,6 @@ def render(board: pd.DataFrame, fmt: str = "table", cues: bool = False, model_li
             raise UsageError("--cues: these results have no per-cue scores (cue-salience, cue-relevance-correlation)")
         return render_table(table, fmt)
     table = wide(board, two_lines=fmt == "table")
-    return render_table(table, fmt, emphasis=best_cells(board, table), notes=footer(board, model_lines, fmt))
+    shown = [metric for metric in dict.fromkeys(board["metric"]) if not is_cue_column(metric)]
+    notes = [*footer(board, model_lines, fmt), *failed_reliability(findings, shown)]
+    return render_table(table, fmt, emphasis=best_cells(board, table), notes=notes)

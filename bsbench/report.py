@@ -27,6 +27,7 @@ from bsbench.figures.run import cue_profile_figure, metric_figure
 from bsbench.leaderboard import aggregate, render
 from bsbench.registry import Registry
 from bsbench.run_set import read_runs
+from bsbench.validation_findings import RELIABILITY_CHECKS, load_findings
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 82rem; color: #222; line-height: 1.4; }
@@ -67,6 +68,7 @@ def build_report(run_dir: Path, registry: Registry) -> str:
     by_emotion = aggregate(rows, runs.directions, quality=runs.quality, by="emotion")
     profile = registry.profiles().get(runs.cue_profile)
     examples = read_examples(run_dir)
+    findings = load_findings()
     dataset, model = manifest.get("dataset", {}), manifest.get("model", {})
     card = model.get("card", {})
     test = card.get("test", {})
@@ -86,7 +88,9 @@ def build_report(run_dir: Path, registry: Registry) -> str:
         "<h2>Leaderboard</h2>",
         "<p>Mean over clips with a 95% bootstrap interval; the best mean of a column is bold where it beats "
         "the runner-up paired by clip; the rank column ranks methods on one metric with its rank interval.</p>",
-        f'<div class="scroll">{render(board, "html")}</div>',
+        f'<div class="scroll">{render(board, "html", findings=findings)}</div>',
+        "<h2>What bsbench validate found about these metrics</h2>",
+        _validation_section(findings, [m for m in dict.fromkeys(rows["metric"]) if ":" not in m]),
         "<h2>Cues in the salient windows</h2>",
         "<p>Per-cue scores by method: for cue-salience, the cue's mean inside the salient windows minus its "
         "clip mean, in clip SDs.</p>",
@@ -122,6 +126,27 @@ def build_report(run_dir: Path, registry: Registry) -> str:
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _validation_section(findings: dict[str, Any] | None, metrics: list[str]) -> str:
+    """The reliability checks of the run's metrics from the last ``bsbench validate``, or how to get them."""
+    if findings is None:
+        return '<p class="muted">No findings kept: run <code>bsbench validate</code> to check these metrics.</p>'
+    rows = [c for c in findings["checks"] if c["subject"] in metrics and str(c["check"]).startswith(RELIABILITY_CHECKS)]
+    if not rows:
+        return '<p class="muted">The last bsbench validate checked none of these metrics.</p>'
+    settings = findings["settings"]
+    model, preset = _e(settings.get("model", "?")), _e(settings.get("metric_preset", "?"))
+    body = "".join(
+        f"<tr><td>{_e(c['subject'])}</td><td>{_e(c['check'])}</td><td>{'pass' if c['pass'] else 'FAIL'}</td>"
+        f"<td>{_e(c['rule'])}</td></tr>"
+        for c in rows
+    )
+    return (
+        f"<p>From <code>bsbench validate</code> of {_e(findings['created'])} (model {model}, localised "
+        f"synthetic corpus, preset {preset}).</p><table><thead><tr><th>metric</th><th>check</th>"
+        f"<th>result</th><th>numbers</th></tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def _number(value: Any) -> str:

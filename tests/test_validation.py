@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from bsbench.cli import app
+from bsbench.validation_findings import findings_path, load_findings
 from tests.conftest import SMALL_CORPUS
 
 SMALL_OPTIONS = [arg for key, value in SMALL_CORPUS.items() for arg in ("--dataset-option", f"{key}={value}")]
@@ -38,3 +39,6 @@ def test_validate_reports_every_check_and_exits_by_the_verdicts():
     assert by_check["(d) adversary reactivity: moves more than CI/2"]["relevance-mass-accuracy"]["pass"]
     failed = sum(not row["pass"] for row in rows)
     assert result.exit_code == (1 if failed else 0)
+    kept = load_findings()  # what leaderboards and reports footnote
+    assert kept["checks"] == rows and kept["settings"]["metrics"] == ["pixel-flipping", "relevance-mass-accuracy"]
+    findings_path().unlink()
