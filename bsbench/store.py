@@ -78,6 +78,10 @@ def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
     write_json(run_dir / MANIFEST, manifest)
 
 
+#: Quantus baselines of runs scored before ``removal`` existed -> the removal they amount to.
+OLDER_REMOVALS = {"black": "floor", "uniform": "uniform noise (Quantus's baseline)"}
+
+
 def read_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """The manifest and result rows of a finished (or interrupted) run."""
     run_dir = Path(run_dir)
@@ -95,6 +99,11 @@ def read_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
         frame = pd.read_parquet(results_path)
     except Exception as error:  # pyarrow raises several types for damaged files
         raise ResultsError(f"{results_path}: cannot be read as Parquet ({' '.join(str(error).split())})") from None
+    for metric in manifest.get("metrics", []) if isinstance(manifest.get("metrics"), list) else []:
+        settings = metric.get("settings") if isinstance(metric, dict) else None
+        if isinstance(settings, dict) and "perturb_baseline" in settings and "removal" not in settings:
+            # scored before removal was a parameter: Quantus's baseline is what filled the removed cells
+            settings["removal"] = OLDER_REMOVALS.get(settings["perturb_baseline"], settings["perturb_baseline"])
     for column in ("reason", "speaker"):  # runs written before NaN values carried reasons, rows their speaker
         if column not in frame.columns:
             frame[column] = ""

@@ -216,3 +216,18 @@ def test_a_run_skips_audio_removal_on_a_front_end_it_cannot_resynthesise(registr
             "reads raw samples; OpaqueFrontEnd does neither (model resnet-small)",
         }
     ]
+
+
+def test_runs_scored_before_the_removal_parameter_read_back_as_floor(tmp_path):
+    from bsbench.store import read_run, write_manifest, write_results
+    from bsbench.types import ResultRow
+
+    metrics = [
+        {"name": "pixel-flipping", "higher_is_better": False, "settings": {"steps": 64, "perturb_baseline": "black"}},
+        {"name": "road", "higher_is_better": True, "settings": {"fractions": [0.5], "removal": "mean"}},
+    ]
+    write_manifest(tmp_path, {"run_id": "old", "metrics": metrics, "model": {"name": "m", "card": {}}})
+    write_results(tmp_path, [ResultRow("old", "d", "test", "m", "crp", "", "pixel-flipping", "c", "a", "a", True, 0.2)])
+    manifest, rows = read_run(tmp_path)
+    assert [m["settings"]["removal"] for m in manifest["metrics"]] == ["floor", "mean"]
+    assert rows["value"].tolist() == [0.2]

@@ -124,7 +124,7 @@ def test_leaderboard_reprints_from_files(finished_run):
     ].item() == pytest.approx(crp_fc)
     table = bsbench("leaderboard", str(finished_run)).stdout
     assert "pixel-flipping ↓" in table and "faithfulness-correlation ↑" in table
-    assert bsbench("leaderboard", str(finished_run), "--format", "markdown").stdout.startswith("| dataset")
+    assert bsbench("leaderboard", str(finished_run), "--format", "markdown").stdout.startswith("| method")
 
 
 def test_rerun_is_deterministic(finished_run, tmp_path):
@@ -169,6 +169,11 @@ def test_rerun_is_deterministic(finished_run, tmp_path):
             "error: unknown dataset 'tesss'; valid names: crema-d, emodb, folder",
         ),
         (["run", "-m", "occlusion:size=3"], 2, "error: method occlusion: unknown parameter 'size'"),
+        (
+            ["run", "--metric", "road:removal=blur"],
+            2,
+            "error: metric road: removal='blur' is not one of floor, mean, noisy-linear, audio",
+        ),
         (["run", "--data-dir", "/nonexistent/tess"], 2, "error: --data-dir /nonexistent/tess: no such directory"),
         (
             ["run", "--dataset", "tess", "--data-dir", "/nonexistent/tess"],
