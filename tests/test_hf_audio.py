@@ -413,4 +413,4 @@ def test_cli_run_fine_tunes_and_explains_a_local_model(tiny_source: Path, tmp_pa
     assert card["model_options"]["path"] == str(tiny_source.resolve())
     assert card["frontend"]["kind"] == "waveform" and card["epochs_run"] == 1
     assert manifest["failures"] == []
-    assert "hf-audio" in done.stdout and "model acc" in done.stdout
+    assert "model hf-audio trained on synthetic: test accuracy" in done.stdout

@@ -22,7 +22,9 @@ from scipy import signal, stats
 
 from bsbench.cue_vocabulary import VOICED_ONLY_CUES, analysis_samples, frame_count
 from bsbench.errors import DataError
+from bsbench.protocols import DatasetRequest
 from bsbench.types import Clip, Corpus, CueTracks
+from tests.conftest import SMALL_CORPUS
 
 RATE = 16_000
 #: Classes whose true jitter, shimmer and HNR differ most plainly from each other.
@@ -39,9 +41,16 @@ def praat() -> PraatCues:
 
 
 @pytest.fixture(scope="module")
-def contrast(small_corpus: Corpus, praat: PraatCues) -> list[tuple[Clip, CueTracks]]:
-    """Every angry, sad and neutral clip of the small corpus (24) with Praat's tracks, extracted once."""
-    clips = [clip for clip in small_corpus.clips if clip.label in CONTRAST_CLASSES]
+def contrast(registry, praat: PraatCues) -> list[tuple[Clip, CueTracks]]:
+    """Every angry, sad and neutral clip of the small corpus (24) with Praat's tracks, extracted once.
+
+    In ``whole`` placement, so a clip's mean is its class's setting (the default placement mixes
+    neutral and emotional speech within a clip).
+    """
+    corpus = registry.get("dataset", "synthetic").load(
+        DatasetRequest(seed=0, options={**SMALL_CORPUS, "placement": "whole"})
+    )
+    clips = [clip for clip in corpus.clips if clip.label in CONTRAST_CLASSES]
     return [(clip, praat.extract(clip)) for clip in clips]
 
 

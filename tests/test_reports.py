@@ -70,13 +70,11 @@ def test_the_same_scores_twice_are_refused(runs):
 
 
 def test_latex_is_a_booktabs_table_that_compiles(runs, tmp_path):
-    done = bsbench(
-        "leaderboard", *map(str, runs), "--format", "latex", "--metrics", "pixel-flipping,faithfulness-correlation"
-    )
+    done = bsbench("leaderboard", *map(str, runs), "--format", "latex", "--metrics", "road,faithfulness-correlation")
     assert done.returncode == 0, done.stderr
     table = done.stdout
     assert table.count(r"\toprule") == table.count(r"\midrule") == table.count(r"\bottomrule") == 1
-    assert r"pixel-flipping $\downarrow$" in table and r"\textbf{" in table and r"$^{\circ}$ not separable" in table
+    assert r"road $\uparrow$" in table and r"\textbf{" in table and r"$^{\circ}$ not separable" in table
     assert "cue-salience" not in table and "faithfulness-correlation" in table
     rows = table.split(r"\midrule")[1].split(r"\bottomrule")[0].strip().splitlines()
     assert rows and all(line.endswith(r"\\") for line in rows)

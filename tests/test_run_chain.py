@@ -61,17 +61,18 @@ def test_run_writes_manifest_and_long_rows(finished_run):
     assert manifest["failures"] == []
     rows = pd.read_parquet(finished_run / "results.parquet")
     assert list(rows.columns) == list(RESULT_COLUMNS)
-    # 3 methods x 7 clips x (2 faithfulness + 8 librosa cue columns + cue plausibility)
-    assert len(rows) == 3 * 7 * 11
-    assert set(rows.metric) == {"faithfulness-correlation", "pixel-flipping", "cue-plausibility"} | {
+    # 3 methods x 7 clips x (2 faithfulness + cue plausibility + localisation + 8 librosa cue columns)
+    assert len(rows) == 3 * 7 * 12
+    assert set(rows.metric) == {"faithfulness-correlation", "road", "cue-plausibility", "relevance-mass-accuracy"} | {
         f"cue-salience:{cue}" for cue in LibrosaCues.cues
     }
     # every NaN says why; every number has no reason
     assert (rows.value.isna() == (rows.reason != "")).all()
     metric_records = {m["name"]: m for m in manifest["metrics"]}
-    assert metric_records["pixel-flipping"]["settings"]["steps"] == 64
-    assert metric_records["pixel-flipping"]["parameters"]["preset"] == "standard"
-    assert metric_records["pixel-flipping"]["model_passes_per_clip"] == 64
+    assert len(metric_records["road"]["settings"]["fractions"]) == 9
+    assert metric_records["road"]["settings"]["removal"] == "mean"
+    assert metric_records["road"]["parameters"]["preset"] == "standard"
+    assert metric_records["road"]["model_passes_per_clip"] == 18
     assert set(rows[rows.metric.str.startswith("cue")].cues) == {"librosa"}
     assert set(rows[~rows.metric.str.startswith("cue")].cues) == {""}
     assert sorted(rows.label.unique()) == ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
@@ -114,7 +115,7 @@ def test_leaderboard_reprints_from_files(finished_run):
     assert done.returncode == 0, done.stderr
     board = pd.DataFrame(json.loads(done.stdout))
     assert set(board.method) == {"crp", "random", "occlusion:stride=16x20,window=16x20"}
-    assert len(board) == 3 * 11 and (board.n[board.metric == "pixel-flipping"] == 7).all()
+    assert len(board) == 3 * 12 and (board.n[board.metric == "road"] == 7).all()
     ranked = board[board.metric == "faithfulness-correlation"]
     assert sorted(ranked["rank"]) == [1.0, 2.0, 3.0] and ranked["p_first"].sum() == pytest.approx(1.0)
     rows = pd.read_parquet(finished_run / "results.parquet")
@@ -123,7 +124,7 @@ def test_leaderboard_reprints_from_files(finished_run):
         "mean"
     ].item() == pytest.approx(crp_fc)
     table = bsbench("leaderboard", str(finished_run)).stdout
-    assert "pixel-flipping ↓" in table and "faithfulness-correlation ↑" in table
+    assert "road ↑" in table and "correlation ↑" in table and "° not separable from random" in table
     assert bsbench("leaderboard", str(finished_run), "--format", "markdown").stdout.startswith("| method")
 
 

@@ -3,9 +3,12 @@
 Quantus is called through :mod:`quantus_calls` (its pitfalls handled once). How a
 removed cell is filled is each metric's ``removal`` parameter, handed to Quantus as its
 ``perturb_func`` from :mod:`bsbench.removal` (floor, mean, ROAD's noisy linear
-imputation, or resynthesised audio); ``removal=floor`` gives exactly Quantus's own
-``perturb_baseline="black"`` (tests check it), the behaviour of runs scored before the
-parameter existed.
+imputation, or resynthesised audio); ``removal=floor`` fills cells as Quantus's own
+``perturb_baseline="black"`` does, the behaviour of runs scored before the parameter
+existed (tests check it). Quantus's baseline path also draws an unused uniform array
+from NumPy's global generator on every call; bsbench's removals draw nothing there, so
+faithfulness correlation's random subsets after the first differ from an old run's
+(pixel flipping and monotonicity draw no subsets and are equal).
 
 NumPy >= 2.4 removed ``np.trapz``, which Quantus's own AUC path still calls
 (``PixelFlipping(return_auc_per_sample=True)`` raises AttributeError). bsbench asks
