@@ -396,7 +396,7 @@ def render(
     """
     if fmt in {"json", "csv"} or board.empty:
         return render_table(board, fmt)
-    if cues:
+    if cues or board["metric"].map(is_cue_column).all():  # nothing but per-cue scores: their table
         table = cue_table(board)
         if table.empty:
             raise UsageError("--cues: these results have no per-cue scores (cue-salience, cue-relevance-correlation)")
