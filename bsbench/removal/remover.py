@@ -22,7 +22,7 @@ partly removed input, so every step of a curve is what its removed set alone giv
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -60,7 +60,8 @@ class Remover:
     """
 
     def __init__(self, removal: str, batch: ScoringBatch, noise: bool = True) -> None:
-        check_removal(removal, "removal")
+        if removal not in REMOVALS:  # metrics check their parameter first, with a line for the user
+            raise ValueError(f"removal {removal!r} is not one of {', '.join(REMOVALS)}")
         self.removal = removal
         #: False leaves out noisy-linear's noise (for comparisons with a noise-free reference).
         self.noise = noise
@@ -101,7 +102,7 @@ class Remover:
         return features.cpu().numpy().astype(np.float32)
 
 
-def quantus_perturbation(remover: Remover, cumulative: bool):
+def quantus_perturbation(remover: Remover, cumulative: bool) -> Callable[..., np.ndarray]:
     """``remover`` as Quantus's ``perturb_func`` (flat (clips, cells) arrays and cell indices per clip).
 
     Faithfulness and monotonicity correlation hand Quantus's perturbation the original
