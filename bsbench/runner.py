@@ -46,6 +46,7 @@ from bsbench.protocols import (
     CueExtractorPlugin,
     DatasetPlugin,
     DatasetRequest,
+    FrontEnd,
     LoadedModel,
     ProfilePlugin,
     declared_passes,
@@ -225,6 +226,9 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
                 }
             )
             metrics.remove(metric)
+    if any(getattr(m.params, "removal", None) == "audio" for m in metrics):
+        # the front end is the plugin's own, trained or not: a dry run reports the skip too
+        skipped_metrics.extend(_unavailable_removals(metrics, model_plugin.frontend(), model_plugin.name))
     if not metrics:
         raise UsageError(
             "--metric: nothing left to score: " + "; ".join(f"{s['metric']} {s['reason']}" for s in skipped_metrics)
@@ -241,8 +245,6 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
             )
         else:
             model = None
-    if model is not None:
-        skipped_metrics.extend(_unavailable_removals(metrics, model))
     clips = select_clips(corpus.split(config.split), config.limit)
     if not clips:
         raise DataError(f"dataset {corpus.name}: the {config.split} split has no clips")
@@ -255,14 +257,14 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
     return _Setup(corpus, model, folder, clips, methods, metrics, skipped_metrics, extractor, device)
 
 
-def _unavailable_removals(metrics: list[PlannedMetric], model: LoadedModel) -> list[dict[str, str]]:
+def _unavailable_removals(metrics: list[PlannedMetric], frontend: FrontEnd, model: str) -> list[dict[str, str]]:
     """Metrics whose ``removal`` the model's front end cannot perform, taken out of ``metrics`` with the reason."""
     skipped = []
     for metric in list(metrics):
         removal = getattr(metric.params, "removal", None)
-        reason = removal_unavailable(removal, model.frontend) if removal else ""
+        reason = removal_unavailable(removal, frontend) if removal else ""
         if reason:
-            skipped.append({"metric": metric.name, "reason": f"{reason} (model {model.name})"})
+            skipped.append({"metric": metric.name, "reason": f"{reason} (model {model})"})
             metrics.remove(metric)
     return skipped
 

@@ -202,12 +202,11 @@ def test_road_scores_an_informed_order_above_its_reverse(registry, batch):
     assert metric.settings(params)["fractions"] == [round(f, 6) for f in removal_fractions(5)]
 
 
-def test_a_run_skips_audio_removal_on_a_front_end_it_cannot_resynthesise(registry, small_model):
+def test_a_run_skips_audio_removal_on_a_front_end_it_cannot_resynthesise(registry):
     from bsbench.runner import _unavailable_removals
 
     metrics = plan_metrics(registry, ["pixel-flipping:removal=audio", "road:removal=mean", "faithfulness-correlation"])
-    opaque = dataclasses.replace(small_model, frontend=OpaqueFrontEnd())
-    skipped = _unavailable_removals(metrics, opaque)
+    skipped = _unavailable_removals(metrics, OpaqueFrontEnd(), "resnet-small")
     assert [m.name for m in metrics] == ["road", "faithfulness-correlation"]
     assert skipped == [
         {

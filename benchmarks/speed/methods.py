@@ -12,9 +12,9 @@ import argparse
 import time
 
 import torch
+from untrained import untrained_scene
 
 from bsbench.parameters import build_parameters, split_spec
-from bsbench.protocols import DatasetRequest, LoadedModel
 from bsbench.registry import load_registry
 from bsbench.runner import resolve_device
 
@@ -27,16 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     device = resolve_device(args.device)
     registry = load_registry()
-    corpus = registry.get("dataset", "synthetic").load(
-        DatasetRequest(
-            seed=0, options={"speakers": 4, "clips_per_class": 2, "test_speakers": 1, "validation_speakers": 1}
-        )
-    )
-    plugin = registry.get("model", args.model)
-    torch.manual_seed(0)
-    model = LoadedModel(plugin, plugin.build(7).to(device).eval(), plugin.frontend(), corpus.labels, device, {})
-    inputs = model.features(corpus.clips[: args.clips])
-    targets = model.logits(inputs).argmax(dim=1)
+    model, _, inputs, targets = untrained_scene(registry, args.model, device, args.clips)
     specs = [record.name for record in registry.records("method")]
     if args.model == "resnet-small":
         specs.append("crp:layer=layer1.conv1,concept=35")

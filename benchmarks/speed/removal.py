@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import torch
+from untrained import untrained_scene
 
-from bsbench.protocols import DatasetRequest, LoadedModel, ScoringBatch
+from bsbench.protocols import ScoringBatch
 from bsbench.registry import load_registry
 from bsbench.removal import REMOVALS
 from bsbench.runner import resolve_device
@@ -28,17 +28,8 @@ def main() -> None:
     args = parser.parse_args()
     device = resolve_device(args.device)
     registry = load_registry()
-    corpus = registry.get("dataset", "synthetic").load(
-        DatasetRequest(
-            seed=0, options={"speakers": 4, "clips_per_class": 2, "test_speakers": 1, "validation_speakers": 1}
-        )
-    )
-    plugin = registry.get("model", "resnet-small")
-    torch.manual_seed(0)
-    model = LoadedModel(plugin, plugin.build(7).to(device).eval(), plugin.frontend(), corpus.labels, device, {})
-    clips = corpus.clips[: args.clips]
-    inputs = model.features(clips)
-    targets = model.logits(inputs).argmax(dim=1).cpu().numpy()
+    model, clips, inputs, predicted = untrained_scene(registry, "resnet-small", device, args.clips)
+    targets = predicted.cpu().numpy()
     features = inputs.cpu().numpy()
     explanations = tuple(
         Explanation(c.clip_id, x[0] - x[0].min(), model.frontend.grid, "level", int(t))
