@@ -45,3 +45,11 @@ class ResultsError(BsbenchError):
 def describe_error(error: BaseException) -> str:
     """``Type: message`` on one line, at most 500 characters: how a failure is recorded in a run."""
     return f"{type(error).__name__}: {' '.join(str(error).split())}"[:500]
+
+
+class PluginDefect(Exception):
+    """A plugin broke its protocol at run time (changed the network, returned the wrong shape).
+
+    Not a :class:`BsbenchError`: the user cannot fix it with an option. The runner records
+    it against the plugin's name and goes on with the other pieces.
+    """

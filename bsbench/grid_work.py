@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from bsbench.errors import UsageError, describe_error
+from bsbench.errors import PluginDefect, UsageError, describe_error
+from bsbench.network_guard import NetworkGuard
 from bsbench.piece_cache import PieceCache, PieceCounts
+from bsbench.plugin_code import code_digest
 from bsbench.protocols import (
     CueExtractorPlugin,
     Explainer,
@@ -31,7 +33,14 @@ from bsbench.protocols import (
     as_attribution,
     metric_settings,
 )
-from bsbench.scoring import ColumnScores, PlannedMetric, columns_of_failure, score_batch
+from bsbench.scoring import (
+    UNDEFINED,
+    ColumnScores,
+    PlannedMetric,
+    columns_of_failure,
+    result_column,
+    score_batch,
+)
 from bsbench.types import Clip, CueTracks, Explanation
 
 
@@ -99,17 +108,22 @@ class JobOutcome:
 
 
 def execute(spec: GridSpec, job: Job) -> JobOutcome:
-    """Explain one batch with one method and score it with every metric, through the piece cache."""
+    """Explain one batch with one method and score it with every metric, through the piece cache.
+
+    Every plugin call is watched by a :class:`NetworkGuard`: a call that changes the
+    network has its results discarded (never cached), is recorded as a failure naming
+    the plugin and the change, and the clean network is restored for the next call.
+    """
     planned = spec.methods[job.method_index]
     stop = job.start + spec.batch_size
     clips = spec.clips[job.start : stop]
-    inputs = torch.as_tensor(spec.inputs[job.start : stop], device=spec.model.device)
     targets = torch.as_tensor(spec.predictions[job.start : stop])
     seed = spec.batch_seed(job.start)
     pieces = PieceCache(spec.model_digest, enabled=spec.use_cache)
+    guard = NetworkGuard(spec.model.network)
     failures: list[dict[str, str]] = []
     key, score_keys = piece_keys(pieces, planned, spec.metrics, spec.extractor, clips, targets.tolist(), seed)
-    explanations = _explain(spec.model, planned, clips, inputs, targets, seed, failures, pieces, key)
+    explanations = _explain(spec, planned, clips, job.start, targets, seed, failures, pieces, key, guard)
     outcome = JobOutcome(job, explanations, [], failures, pieces.counts)
     if explanations is None:
         return outcome
@@ -125,9 +139,37 @@ def execute(spec: GridSpec, job: Job) -> JobOutcome:
         explainer=method_explainer(spec.model, planned, seed),
     )
     for metric, score_key in zip(spec.metrics, score_keys, strict=True):
-        scored = replace(batch, profile=spec.profiles.get(metric.name))
-        outcome.columns.append(_score_cached(metric, scored, planned.label, failures, pieces, score_key))
+        scored = _own_copy(replace(batch, profile=spec.profiles.get(metric.name)))
+        columns = _score_cached(metric, scored, planned.label, failures, pieces, score_key, guard)
+        failures.extend(_unexplained_nans(metric, columns, clips, planned.label))
+        outcome.columns.append(columns)
     return outcome
+
+
+def _own_copy(batch: ScoringBatch) -> ScoringBatch:
+    """The batch with its own inputs and maps, so a metric that edits them in place cannot reach the next metric."""
+    return replace(
+        batch,
+        inputs=batch.inputs.copy(),
+        explanations=tuple(replace(e, relevance=e.relevance.copy()) for e in batch.explanations),
+    )
+
+
+def _unexplained_nans(
+    metric: PlannedMetric, columns: Sequence[ColumnScores], clips: Sequence[Clip], method: str
+) -> list[dict[str, str]]:
+    """A failure per clip whose NaN score came without a reason: a defect of the metric plugin, not of the clip."""
+    return [
+        {
+            "stage": f"metric {metric.name} on {method}",
+            "clip_id": clip.clip_id,
+            "error": f"plugin defect: metric {result_column(metric.name, column.column)} returned NaN "
+            f"for clip {clip.clip_id} without a reason",
+        }
+        for column in columns
+        for clip, reason in zip(clips, column.reasons, strict=True)
+        if reason == UNDEFINED
+    ]
 
 
 def piece_keys(
@@ -150,20 +192,30 @@ def piece_keys(
 def method_identity(planned: PlannedMethod) -> dict[str, Any]:
     """What an explanation depends on besides model, clips, targets and seed: the plugin and its parameters."""
     plugin = planned.plugin
-    return {"name": plugin.name, "version": plugin.version, "parameters": asdict(planned.params)}
+    return {
+        "name": plugin.name,
+        "version": plugin.version,
+        "code": code_digest(plugin),
+        "parameters": asdict(planned.params),
+    }
 
 
 def metric_identity(metric: PlannedMetric) -> dict[str, Any]:
     """What a score depends on besides the explanation: the plugin and the settings its parameters resolve to."""
     plugin = metric.plugin
-    return {"name": plugin.name, "version": plugin.version, "settings": metric_settings(plugin, metric.params)}
+    return {
+        "name": plugin.name,
+        "version": plugin.version,
+        "code": code_digest(plugin),
+        "settings": metric_settings(plugin, metric.params),
+    }
 
 
 def score_context(metric: PlannedMetric, extractor: CueExtractorPlugin | None) -> dict[str, Any]:
     """The cue extractor and profile a metric reads, by name and version (empty for those it does not read)."""
     context: dict[str, Any] = {}
     if "cues" in metric.plugin.requires and extractor is not None:
-        context["cues"] = f"{extractor.name}-{extractor.version}"
+        context["cues"] = f"{extractor.name}-{extractor.version}-{code_digest(extractor)}"
     if "profile" in metric.plugin.requires:
         context["profile"] = metric.params.profile
     return context
@@ -190,38 +242,61 @@ def method_explainer(model: LoadedModel, planned: PlannedMethod, seed: int) -> E
 
 
 def _explain(
-    model: LoadedModel,
+    spec: GridSpec,
     planned: PlannedMethod,
     clips: Sequence[Clip],
-    inputs: torch.Tensor,
+    start: int,
     targets: torch.Tensor,
     seed: int,
     failures: list[dict[str, str]],
     pieces: PieceCache,
     key: str,
+    guard: NetworkGuard,
 ) -> tuple[Explanation, ...] | None:
+    model = spec.model
     stored = pieces.load_explanation(key)
     pieces.counts.count("explanations", hit=stored is not None)
     if stored is not None:
         relevance, details = stored
-    else:
-        torch.manual_seed(seed)
-        try:
+        return _explanations(model, planned, clips, targets, relevance, details)
+    clean_inputs = spec.inputs[start : start + len(clips)]
+    # the method gets its own copy: a method that writes into its inputs must not reach the next method
+    inputs = torch.tensor(clean_inputs, device=model.device)
+    torch.manual_seed(seed)
+    try:
+        with guard.watch() as changed:
             output = as_attribution(planned.plugin.explain(model, inputs, targets, planned.params, seed))
-            relevance = np.asarray(output.relevance, dtype=np.float32)
-            details = [dict(found) for found in (output.details or [{}] * len(clips))]
-            explanations = _explanations(model, planned, clips, targets, relevance, details)
-        except UsageError:
-            raise
-        except Exception as error:  # one method failing on one batch must not end the run
-            for clip in clips:
-                failures.append(
-                    {"stage": f"method {planned.label}", "clip_id": clip.clip_id, "error": describe_error(error)}
-                )
-            return None
-        pieces.store_explanation(key, relevance, details)
-        return explanations
-    return _explanations(model, planned, clips, targets, relevance, details)
+        if not np.array_equal(inputs.detach().cpu().numpy(), clean_inputs):
+            changed.append("changed its inputs in place")
+        if changed:
+            raise PluginDefect(f"method {planned.label} {'; '.join(changed)}; its maps are discarded")
+        relevance = np.asarray(output.relevance, dtype=np.float32)
+        expected = (len(clips), *model.frontend.grid.shape)
+        if relevance.shape != expected:
+            raise PluginDefect(
+                f"method {planned.label} returned relevance of shape {relevance.shape} for a batch of "
+                f"{len(clips)} clips; expected {expected}"
+            )
+        details = [dict(found) for found in (output.details or [{}] * len(clips))]
+        if len(details) != len(clips):
+            raise PluginDefect(f"method {planned.label} returned {len(details)} details for {len(clips)} clips")
+        explanations = _explanations(model, planned, clips, targets, relevance, details)
+    except UsageError:
+        raise
+    except Exception as error:  # one method failing on one batch must not end the run
+        failures.extend(_batch_failures(f"method {planned.label}", clips, error))
+        return None
+    pieces.store_explanation(key, relevance, details)
+    return explanations
+
+
+def _batch_failures(stage: str, clips: Sequence[Clip], error: BaseException) -> list[dict[str, str]]:
+    """One failure per clip of a batch that failed as a whole; each message names its clip and the batch's size."""
+    described = describe_error(error)
+    return [
+        {"stage": stage, "clip_id": clip.clip_id, "error": f"clip {clip.clip_id} (batch of {len(clips)}): {described}"}
+        for clip in clips
+    ]
 
 
 def _explanations(
@@ -253,17 +328,19 @@ def _score_cached(
     failures: list[dict[str, str]],
     pieces: PieceCache,
     key: str,
+    guard: NetworkGuard,
 ) -> list[ColumnScores]:
     stored = pieces.load_scores(key)
     pieces.counts.count("scores", hit=stored is not None)
     if stored is not None:
         return [ColumnScores(column, values, reasons) for column, values, reasons in stored]
     try:
-        columns = score_batch(metric, batch)
+        with guard.watch() as changed:
+            columns = score_batch(metric, batch)
+        if changed:
+            raise PluginDefect(f"metric {metric.name} {'; '.join(changed)}; its scores are discarded")
     except Exception as error:  # recorded; the other metrics and batches go on (and this piece is retried)
-        described = describe_error(error)
-        for clip in batch.clips:
-            failures.append({"stage": f"metric {metric.name} on {method}", "clip_id": clip.clip_id, "error": described})
-        return columns_of_failure(len(batch.clips), f"metric failed: {described}")
+        failures.extend(_batch_failures(f"metric {metric.name} on {method}", batch.clips, error))
+        return columns_of_failure(len(batch.clips), f"metric failed: {describe_error(error)}")
     pieces.store_scores(key, [(c.column, c.values, c.reasons) for c in columns])
     return columns

@@ -75,3 +75,17 @@ def _convert(value: Any, default: Any, context: str) -> Any:
     except ValueError:
         expected = "NxM" if isinstance(default, tuple) else type(default).__name__
         raise UsageError(f"{context} is not a valid {expected}") from None
+
+
+def require_at_least(owner: str, params: Any, minimum: float, *names: str) -> None:
+    """Refuse ``params`` whose fields ``names`` fall below ``minimum``: one line naming the parameter."""
+    for name in names:
+        value = getattr(params, name)
+        if value < minimum:
+            raise UsageError(f"{owner}: parameter {name}={value} must be at least {minimum}")
+
+
+def require_choice(owner: str, name: str, value: str, choices: tuple[str, ...]) -> None:
+    """Refuse a text parameter outside ``choices``: one line naming the parameter and the valid values."""
+    if value not in choices:
+        raise UsageError(f"{owner}: parameter {name}={value!r} is not one of {', '.join(choices)}")

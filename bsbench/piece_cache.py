@@ -12,8 +12,9 @@ draws its noise per batch, and float results can depend on the batch a clip was
 computed in, so a batch-level key is what makes a resumed run byte-identical to an
 uninterrupted one. Pieces are ``.npz`` archives of plain arrays (JSON text for a
 method's findings), written to a temporary name and renamed into place, and read with
-``allow_pickle=False``. A damaged piece is recomputed. Failures are never stored: a
-piece that raised is tried again on the next run.
+``allow_pickle=False``. Each piece holds the key it was written for, so a file copied
+or renamed onto another key is refused like a damaged one: both are recomputed.
+Failures are never stored: a piece that raised is tried again on the next run.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ RELEVANCE = "relevance"
 DETAILS = "details"
 VALUES = "values::"
 REASONS = "reasons::"
+#: The archive entry holding the key a piece was written for.
+KEY = "key"
 
 
 def model_identity(network: torch.nn.Module, card: Mapping[str, Any]) -> str:
@@ -97,19 +100,19 @@ class PieceCache:
     # explanations ----------------------------------------------------------------------
 
     def load_explanation(self, key: str) -> tuple[np.ndarray, list[dict[str, Any]]] | None:
-        arrays = self._read(self._path("explanations", key))
+        arrays = self._read("explanations", key)
         if arrays is None or RELEVANCE not in arrays or DETAILS not in arrays:
             return None
         return arrays[RELEVANCE], json.loads(str(arrays[DETAILS]))
 
     def store_explanation(self, key: str, relevance: np.ndarray, details: Sequence[Mapping[str, Any]]) -> None:
         arrays = {RELEVANCE: np.asarray(relevance, dtype=np.float32), DETAILS: np.asarray(json.dumps(list(details)))}
-        self._write(self._path("explanations", key), arrays)
+        self._write("explanations", key, arrays)
 
     # scores ----------------------------------------------------------------------------
 
     def load_scores(self, key: str) -> list[tuple[str, np.ndarray, tuple[str, ...]]] | None:
-        arrays = self._read(self._path("scores", key))
+        arrays = self._read("scores", key)
         if arrays is None:
             return None
         columns = [name[len(VALUES) :] for name in arrays if name.startswith(VALUES)]
@@ -124,7 +127,7 @@ class PieceCache:
         for column, values, reasons in columns:
             arrays[VALUES + column] = np.asarray(values, dtype=np.float64)
             arrays[REASONS + column] = np.asarray(list(reasons), dtype=str)
-        self._write(self._path("scores", key), arrays)
+        self._write("scores", key, arrays)
 
     def has(self, kind: str, key: str) -> bool:
         return self.enabled and self._path(kind, key).is_file()
@@ -134,22 +137,27 @@ class PieceCache:
     def _path(self, kind: str, key: str) -> Path:
         return self.folder / kind / f"{key}.npz"
 
-    def _read(self, path: Path) -> dict[str, np.ndarray] | None:
+    def _read(self, kind: str, key: str) -> dict[str, np.ndarray] | None:
+        """The piece's arrays, or None when it is absent, damaged or was written for another key."""
+        path = self._path(kind, key)
         if not self.enabled or not path.is_file():
             return None
         try:
             with np.load(path, allow_pickle=False) as archive:
-                return {name: archive[name] for name in archive.files}
+                arrays = {name: archive[name] for name in archive.files}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError):
             return None  # damaged: recomputed and rewritten
+        if KEY not in arrays or str(arrays.pop(KEY)) != key:
+            return None  # another piece's file, or one from before pieces held their key
+        return arrays
 
-    def _write(self, path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    def _write(self, kind: str, key: str, arrays: Mapping[str, np.ndarray]) -> None:
         if not self.enabled:
             return
 
         def save(temp: Path) -> None:
             buffer = io.BytesIO()
-            np.savez(buffer, **arrays)
+            np.savez(buffer, **arrays, **{KEY: np.asarray(key)})
             temp.write_bytes(buffer.getvalue())
 
-        write_atomic(path, save)
+        write_atomic(self._path(kind, key), save)

@@ -171,6 +171,10 @@ class MethodPlugin(Protocol):
     # Optional, recorded in manifests so a run's cost is known before it starts:
     #   def model_passes(self, params, grid: InputGrid) -> int
     # forward (or forward + backward) passes of the network per clip; read it with declared_passes.
+    # Optional, called before any work of a run (before training, on an untrained network
+    # of the model's architecture): raise UsageError naming a parameter the network or
+    # grid cannot serve (a layer it lacks, samples=0), with its valid values:
+    #   def check_parameters(self, params, network: torch.nn.Module, grid: InputGrid) -> None
 
 
 def declared_passes(method: MethodPlugin, params: Any, grid: InputGrid) -> int | None:

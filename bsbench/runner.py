@@ -27,7 +27,7 @@ import torch
 from bsbench.corpus_info import corpus_record
 from bsbench.cue_cache import cached_tracks, is_cached
 from bsbench.errors import DataError, UsageError, describe_error
-from bsbench.example_store import write_examples
+from bsbench.example_store import ARRAYS, SUMMARIES, write_examples
 from bsbench.executors import check_executor, run_jobs
 from bsbench.grid_work import (
     GridSpec,
@@ -64,6 +64,8 @@ from bsbench.scoring import (
     result_column,
 )
 from bsbench.store import (
+    EXPLANATIONS,
+    RESULTS,
     environment,
     package_versions,
     rows_frame,
@@ -171,6 +173,14 @@ def plan_methods(registry: Registry, specs: Sequence[str]) -> list[PlannedMethod
     return planned
 
 
+def check_method_parameters(methods: Sequence[PlannedMethod], network: torch.nn.Module, grid: InputGrid) -> None:
+    """Let each method refuse parameters the model cannot serve, before any work (see ``check_parameters``)."""
+    for planned in methods:
+        checker = getattr(planned.plugin, "check_parameters", None)
+        if checker is not None:
+            checker(planned.params, network, grid)
+
+
 def select_clips(clips: Sequence[Clip], limit: int | None) -> list[Clip]:
     """Up to ``limit`` clips, taken round-robin over classes so a small run stays balanced."""
     by_label: dict[str, list[Clip]] = {}
@@ -236,7 +246,10 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
     folder = None
     if config.checkpoint is not None:
         model: LoadedModel | None = load_checkpoint(model_plugin, config.checkpoint, device)
+        check_method_parameters(methods, model.network, model.frontend.grid)
     else:
+        # an untrained network of the architecture: its layers are known before any training
+        check_method_parameters(methods, model_plugin.build(len(corpus.labels)), model_plugin.frontend().grid)
         recipe = replace(model_plugin.training, epochs=config.epochs) if config.epochs else model_plugin.training
         folder = model_folder(model_plugin, corpus, config.seed, recipe)
         if train or (folder / MODEL_FILE).is_file():
@@ -331,8 +344,11 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
 
     run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     run_dir = Path(config.out) if config.out else Path("runs") / run_id
-    run_id = resumed_run_id(run_dir, config) or run_id
+    resumed = resumed_run_id(run_dir, config)
+    run_id = resumed or run_id
     run_dir.mkdir(parents=True, exist_ok=True)
+    if resumed is None:
+        claim_run_dir(run_dir)
 
     failures: list[dict[str, str]] = []
     manifest: dict[str, Any] = {
@@ -520,6 +536,16 @@ def resumed_run_id(run_dir: Path, config: RunConfig) -> str | None:
     # through JSON, as the manifest stored it: tuples read back as lists
     same = earlier.get("config") == json.loads(json.dumps(config_record(config)))
     return earlier.get("run_id") if same else None
+
+
+def claim_run_dir(run_dir: Path) -> None:
+    """Remove the outputs of an earlier run of another configuration before this run's manifest replaces its own.
+
+    Otherwise a run killed between the two would leave the old rows under the new
+    manifest, and every view of the folder would show them as this run's.
+    """
+    for name in (RESULTS, EXPLANATIONS, SUMMARIES, ARRAYS):
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def config_record(config: RunConfig) -> dict[str, Any]:

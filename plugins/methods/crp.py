@@ -22,6 +22,7 @@ from crp.attribution import CondAttribution
 from zennit.composites import EpsilonPlusFlat
 
 from bsbench.errors import UsageError
+from bsbench.parameters import require_at_least
 from bsbench.protocols import Attribution, LoadedModel
 from bsbench.types import InputGrid
 
@@ -48,6 +49,18 @@ class CrpMethod:
     def model_passes(self, params: CrpParameters, grid: InputGrid) -> int:
         return 1
 
+    def check_parameters(self, params: CrpParameters, network: torch.nn.Module, grid: InputGrid) -> None:
+        """Refuse layer names the network lacks, a channel it lacks, and a layer that would be ignored."""
+        require_at_least("method crp", params, 0, "top_k")
+        if params.concept_layer:
+            find_layer(network, params.concept_layer, self.name, "concept_layer")
+        if params.layer and params.concept < 0:
+            raise UsageError(f"method crp: parameter layer={params.layer!r} is used only with concept=<channel>")
+        if params.concept >= 0:
+            if not params.layer:
+                raise UsageError("method crp: parameter concept needs layer=<module name>")
+            _check_channel(network, params.layer, params.concept)
+
     def explain(
         self,
         model: LoadedModel,
@@ -56,20 +69,24 @@ class CrpMethod:
         params: CrpParameters,
         seed: int,
     ) -> Attribution:
+        self.check_parameters(params, model.network, model.frontend.grid)  # also when called outside a run
         condition: dict[str, list[int]] = {}
         if params.concept >= 0:
-            if not params.layer:
-                raise UsageError("method crp: parameter concept needs layer=<module name>")
-            _check_channel(model, params.layer, params.concept)
             condition[params.layer] = [params.concept]
         concept_layer = params.concept_layer or model.plugin.explain_layer
         find_layer(model.network, concept_layer, self.name)
         recorded = [concept_layer] if params.top_k > 0 else []
         conditions = [{**condition, "y": [int(target)]} for target in targets]
         composite = EpsilonPlusFlat(canonizers=model.plugin.canonizers())
-        attribution = CondAttribution(model.network, no_param_grad=True)
         data = inputs.detach().clone().requires_grad_(True)
-        result = attribution(data, conditions, composite, record_layer=recorded)
+        # no_param_grad switches off the weights' gradients (faster) and never switches them back
+        flags = [(parameter, parameter.requires_grad) for parameter in model.network.parameters()]
+        try:
+            attribution = CondAttribution(model.network, no_param_grad=True)
+            result = attribution(data, conditions, composite, record_layer=recorded)
+        finally:
+            for parameter, flag in flags:
+                parameter.requires_grad_(flag)
         heatmap = result.heatmap.detach().float().cpu().numpy()
         if not recorded:
             return Attribution(heatmap)
@@ -80,8 +97,8 @@ class CrpMethod:
         return Attribution(heatmap, details)
 
 
-def _check_channel(model: LoadedModel, layer_name: str, concept: int) -> None:
-    layer = find_layer(model.network, layer_name, "crp")
+def _check_channel(network: torch.nn.Module, layer_name: str, concept: int) -> None:
+    layer = find_layer(network, layer_name, "crp")
     channels = getattr(layer, "out_channels", None)
     if channels is not None and concept >= channels:
         raise UsageError(f"method crp: concept {concept} >= {channels} channels of {layer_name}")

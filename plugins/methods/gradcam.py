@@ -31,6 +31,10 @@ class GradCamMethod:
     def model_passes(self, params: GradCamParameters, grid: InputGrid) -> int:
         return 1
 
+    def check_parameters(self, params: GradCamParameters, network: torch.nn.Module, grid: InputGrid) -> None:
+        if params.layer:
+            find_layer(network, params.layer, self.name)
+
     def explain(
         self,
         model: LoadedModel,

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from bsbench_plugins.methods.baselines import baseline_of
+from bsbench_plugins.methods.baselines import BASELINES, baseline_of
 from captum.attr import (
     DeepLift,
     GradientShap,
@@ -34,7 +34,7 @@ from captum.attr import (
     Saliency,
 )
 
-from bsbench.parameters import NoParameters
+from bsbench.parameters import NoParameters, require_at_least, require_choice
 from bsbench.protocols import LoadedModel
 from bsbench.types import InputGrid
 
@@ -54,6 +54,15 @@ class CaptumGradientMethod:
     def model_passes(self, params: Any, grid: InputGrid) -> int:
         """Forward and backward passes per clip."""
         return 1
+
+    def check_parameters(self, params: Any, network: torch.nn.Module, grid: InputGrid) -> None:
+        """The family's shared fields: counts of at least 1, noise of at least 0, a known baseline."""
+        owner = f"method {self.name}"
+        require_at_least(owner, params, 1, *(name for name in ("steps", "samples", "batch") if hasattr(params, name)))
+        if hasattr(params, "noise"):
+            require_at_least(owner, params, 0, "noise")
+        if hasattr(params, "baseline"):
+            require_choice(owner, "baseline", params.baseline, BASELINES)
 
     def explain(
         self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: Any, seed: int

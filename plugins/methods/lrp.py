@@ -33,6 +33,7 @@ from zennit.rules import Epsilon
 from zennit.types import Convolution, Linear
 
 from bsbench.errors import UsageError
+from bsbench.parameters import require_at_least, require_choice
 from bsbench.protocols import LoadedModel
 from bsbench.types import InputGrid
 
@@ -74,6 +75,10 @@ class LrpMethod:
 
     def model_passes(self, params: LrpParameters, grid: InputGrid) -> int:
         return 1
+
+    def check_parameters(self, params: LrpParameters, network: torch.nn.Module, grid: InputGrid) -> None:
+        require_choice("method lrp", "composite", params.composite, COMPOSITES)
+        require_at_least("method lrp", params, 0, "epsilon")
 
     def explain(
         self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: LrpParameters, seed: int

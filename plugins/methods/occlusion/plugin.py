@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from bsbench_plugins.methods.baselines import baseline_of
+from bsbench_plugins.methods.baselines import BASELINES, baseline_of
 from bsbench_plugins.methods.occlusion.incremental import IncrementalNetwork
 from bsbench_plugins.methods.occlusion.windows import SlidingWindows
 
+from bsbench.parameters import require_at_least, require_choice
 from bsbench.protocols import LoadedModel
 from bsbench.types import InputGrid
 
@@ -91,6 +92,12 @@ class SlidingOcclusion:
     def model_passes(self, params: Any, grid: InputGrid) -> int:
         """Forward passes per clip: the clean input and one per window (each recomputing only its receptive field)."""
         return 1 + len(self.windows(params, grid))
+
+    def check_parameters(self, params: Any, network: torch.nn.Module, grid: InputGrid) -> None:
+        """Windows that fit the grid (``windows`` refuses the others), a known fill, a batch of at least 1."""
+        self.windows(params, grid)
+        require_choice(f"method {self.name}", "baseline", params.baseline, BASELINES)
+        require_at_least(f"method {self.name}", params, 1, "batch")
 
     def explain(
         self, model: LoadedModel, inputs: torch.Tensor, targets: torch.Tensor, params: Any, seed: int
