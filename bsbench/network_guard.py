@@ -10,7 +10,7 @@ parameters' ``requires_grad``, the global module hooks). A change is reported by
 changed; the caller discards that call's results, records the failure under the
 plugin's name and restores the clean network before the next piece.
 
-The comparison is exact (``torch.equal``), not a digest: it costs one read of the
+The comparison is exact (the tensors' bytes), not a digest: it costs one read of the
 weights per call, measured in ``benchmarks/speed/network_guard.py``.
 """
 
@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.modules import module as torch_module
@@ -59,7 +60,7 @@ class NetworkGuard:
     def __init__(self, network: nn.Module) -> None:
         self.network = network
         self._clean = copy.deepcopy(network)
-        self._tensors = {name: tensor.detach() for name, tensor in self._clean.state_dict().items()}
+        self._tensors = {name: _bits(tensor) for name, tensor in self._clean.state_dict().items()}
         self._layout = _layout(network)
 
     def changes(self) -> list[str]:
@@ -72,7 +73,7 @@ class NetworkGuard:
         if set(tensors) != set(self._tensors):
             found.append("changed the state dict's entries")
         else:
-            changed = [name for name, clean in self._tensors.items() if not _same(tensors[name], clean)]
+            changed = [name for name, clean in self._tensors.items() if not _same_bits(_bits(tensors[name]), clean)]
             if changed:
                 found.append(f"changed the values of {_listed(changed)}")
         found.extend(_differences("training mode of", now.training, self._layout.training))
@@ -124,10 +125,20 @@ def _layout(network: nn.Module) -> _Layout:
     )
 
 
-def _same(tensor: torch.Tensor, clean: torch.Tensor) -> bool:
-    if tensor.shape != clean.shape or tensor.dtype != clean.dtype:
+def _bits(tensor: torch.Tensor) -> tuple[str, tuple[int, ...], torch.Tensor]:
+    """Dtype, shape and the bytes, flat: compared bit for bit, so NaN equals NaN and bfloat16 works."""
+    return str(tensor.dtype), tuple(tensor.shape), tensor.detach().contiguous().reshape(-1).view(torch.uint8)
+
+
+def _same_bits(
+    bits: tuple[str, tuple[int, ...], torch.Tensor], clean: tuple[str, tuple[int, ...], torch.Tensor]
+) -> bool:
+    (dtype, shape, data), (clean_dtype, clean_shape, clean_data) = bits, clean
+    if dtype != clean_dtype or shape != clean_shape or data.device != clean_data.device:
         return False
-    return bool(torch.equal(tensor.detach(), clean.to(tensor.device)))
+    if data.device.type == "cpu":  # NumPy compares small CPU tensors far faster than torch.equal
+        return bool(np.array_equal(data.numpy(), clean_data.numpy()))
+    return bool(torch.equal(data, clean_data))
 
 
 def _differences(what: str, now: tuple[tuple[str, bool], ...], clean: tuple[tuple[str, bool], ...]) -> Iterator[str]:
