@@ -40,7 +40,7 @@ def discover_audio(root: Path, dataset: str, layout_hint: str) -> Discovery:
     """
     skipped: list[SkippedFile] = []
     kept: list[Path] = []
-    duplicates = _DuplicateFinder(root)
+    duplicates = DuplicateFinder(root)
     for path in _files(root):
         relative = path.relative_to(root).as_posix()
         reason = _not_audio_reason(path.relative_to(root))
@@ -67,8 +67,12 @@ def _files(root: Path) -> list[Path]:
     return files
 
 
-class _DuplicateFinder:
-    """Spots a file whose bytes equal an earlier one's; a file is hashed only once its size repeats."""
+class DuplicateFinder:
+    """Spots a file whose bytes equal an earlier one's; a file is hashed only once its size repeats.
+
+    Content, not name, is what makes two files one recording: a nested copy of a corpus
+    repeats every file, while two speakers' ``happy_01.wav`` are different recordings.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -76,6 +80,7 @@ class _DuplicateFinder:
         self.by_content: dict[tuple[int, str], Path] = {}
 
     def reason(self, path: Path) -> str | None:
+        """``duplicate of <first> (same content)`` for a repeat of an earlier file under the root, else None."""
         size = path.stat().st_size
         if size not in self.first_of_size:
             self.first_of_size[size] = path

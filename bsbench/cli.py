@@ -7,7 +7,9 @@ non-zero exit code; ``--debug`` keeps the traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import sys
 import warnings
 from collections import Counter
@@ -18,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from bsbench import __version__
 from bsbench.audio_io import AudioFacts, AudioFileError, read_audio
@@ -29,13 +30,13 @@ from bsbench.clip_explanation import explain_clip
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import FAILING
-from bsbench.contracts.session import check_plugins, select_plugins
+from bsbench.contracts.session import check_plugins, rejection_text, result_rows, select_plugins
 from bsbench.corpus_export import export_clips
 from bsbench.corpus_info import corpus_summary, counts
 from bsbench.cue_accuracy import cue_accuracy
 from bsbench.cue_report import cue_summary, plot_tracks, profile_table
 from bsbench.cue_vocabulary import ANALYSIS_RATE
-from bsbench.errors import BsbenchError, DataError, UsageError
+from bsbench.errors import BsbenchError, DataError, UsageError, describe_error
 from bsbench.example_store import read_examples
 from bsbench.figures import save_figure
 from bsbench.figures.clip import clip_figure
@@ -53,6 +54,7 @@ from bsbench.leaderboard import (
 from bsbench.method_catalogue import method_catalogue
 from bsbench.metric_catalogue import metric_catalogue
 from bsbench.model_store import cached_models, configure_model, load_checkpoint, trained_model
+from bsbench.option_checks import MAX_SEED, check_output, check_seed
 from bsbench.parameters import parse_key_values
 from bsbench.progress import progress_bar
 from bsbench.protocols import DatasetRequest
@@ -75,6 +77,7 @@ from bsbench.runner import (
 from bsbench.statistics import pairwise_comparisons
 from bsbench.store import read_run
 from bsbench.suites import apply_overrides, load_suite
+from bsbench.terminal_text import TerminalConsole, safe_for_terminal
 from bsbench.training import check_training_config
 from bsbench.types import SPLITS, Clip, Corpus
 from bsbench.validation import ValidationConfig, as_records, validate
@@ -88,8 +91,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = TerminalConsole()
+stderr = TerminalConsole(stderr=True)
 
 DatasetOption = Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")]
 DataDirOption = Annotated[
@@ -104,7 +107,23 @@ DatasetOptions = Annotated[
 EmotionsOption = Annotated[
     str | None, typer.Option(help="Keep only these canonical emotions, comma-separated (e.g. angry,happy,sad).")
 ]
-SeedOption = Annotated[int, typer.Option(help="Seed for generation and the split.")]
+
+
+def _seed_option(help_text: str) -> Any:
+    """The ``--seed`` of every command: refused at parsing outside 0..MAX_SEED, before any work."""
+    return typer.Option(help=f"{help_text} [0 to {MAX_SEED}]", callback=lambda value: check_seed(value, "--seed"))
+
+
+def _output_option(*names: str, help_text: str, folder: bool = False) -> Any:
+    """An output path option refused at parsing when nothing can be written there (a folder for a file, ...)."""
+
+    def checked(param: typer.CallbackParam, value: Path | None) -> Path | None:
+        return None if value is None else check_output(value, max(param.opts, key=len), folder=folder)
+
+    return typer.Option(*names, help=help_text, callback=checked)
+
+
+SeedOption = Annotated[int, _seed_option("Seed for generation and the split.")]
 ModelOptions = Annotated[
     list[str] | None,
     typer.Option("--model-option", help="Model option key=value, repeatable (e.g. hf-audio's source=<directory>)."),
@@ -121,6 +140,18 @@ def _registry() -> Registry:
     for problem in registry.problems:
         stderr.print(f"warning: {problem}", markup=False)
     return registry
+
+
+def _print_output(text: str, fmt: str) -> None:
+    """A command's result on stdout: JSON verbatim, every other format through the terminal-safe console.
+
+    JSON never meets rich (which would turn ``:smile:`` in a file name into an emoji), and needs
+    no escaping: ``json.dumps`` writes every control character as ``\\uXXXX`` already.
+    """
+    if fmt == "json":
+        sys.stdout.write(text + "\n")
+    else:
+        stdout.print(text)
 
 
 @contextmanager
@@ -161,7 +192,7 @@ def plugins_command(
         raise UsageError(f"--kind {kind!r}: choose one of {', '.join(KINDS)}")
     records = [record.as_dict() for record in _registry().records(kind)]
     if as_json:
-        stdout.print(json.dumps(records, indent=2), markup=False)
+        _print_output(json.dumps(records, indent=2), "json")
         return
     from tabulate import tabulate
 
@@ -179,7 +210,7 @@ def methods_command(
     """
     rows = method_catalogue(_registry(), model)
     if as_json:
-        stdout.print(json.dumps(rows, indent=2), markup=False)
+        _print_output(json.dumps(rows, indent=2), "json")
         return
     from tabulate import tabulate
 
@@ -200,7 +231,7 @@ def metrics_command(
     """
     rows = metric_catalogue(_registry(), model, preset)
     if as_json:
-        stdout.print(json.dumps(rows, indent=2), markup=False)
+        _print_output(json.dumps(rows, indent=2), "json")
         return
     from tabulate import tabulate
 
@@ -257,10 +288,12 @@ def run_command(
     emotions: EmotionsOption = None,
     split: Annotated[str, typer.Option(help="Split whose clips are explained.")] = "test",
     limit: Annotated[int, typer.Option(help="Explain at most N clips, balanced over classes (0: all).")] = 28,
-    seed: Annotated[int, typer.Option(help="Seed for data, training, methods and metrics.")] = 0,
+    seed: Annotated[int, _seed_option("Seed for data, training, methods and metrics.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     epochs: EpochsOption = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/<timestamp>-<id>].")] = None,
+    out: Annotated[
+        Path | None, _output_option("--out", help_text="Run directory [default: runs/<timestamp>-<id>].", folder=True)
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     batch_size: Annotated[
         int, typer.Option(help="Clips per explanation batch (a batch is the unit that is cached and resumed).")
@@ -464,7 +497,7 @@ def leaderboard_command(
         ),
     ] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")
+        Path | None, _output_option("--output", "-o", help_text="Write to this file instead of printing.")
     ] = None,
 ) -> None:
     """Print the leaderboard of one or more runs from their files alone.
@@ -495,7 +528,7 @@ def leaderboard_command(
     board = aggregate(rows, runs.directions, quality=runs.quality, rank_by=rank_by, by=by)
     text = render(board, fmt, cues=cues, findings=load_findings())
     if output is None:
-        stdout.print(text, markup=False)
+        _print_output(text, fmt)
         return
     write_atomic(output, lambda temp: temp.write_text(text + "\n"))
     stderr.print(f"leaderboard: {output}", markup=False)
@@ -539,7 +572,7 @@ def compare_command(
         raise UsageError(f"--method: compare needs at least two methods, got {', '.join(chosen)}")
     direction = metric_direction(metric, metric_directions(manifest))
     table = pairwise_comparisons(scored[scored["method"].isin(chosen)], direction, chosen)
-    stdout.print(render_table(table, fmt), markup=False)
+    _print_output(render_table(table, fmt), fmt)
 
 
 @app.command("validate")
@@ -566,7 +599,7 @@ def validate_command(
     metric_preset: Annotated[str, typer.Option(help="Cost preset of the sampling metrics.")] = "quick",
     dataset_option: DatasetOptions = None,
     limit: Annotated[int, typer.Option(help="Test clips to use, balanced over classes.")] = 28,
-    seed: Annotated[int, typer.Option(help="Seed for data, training, methods and metrics.")] = 0,
+    seed: Annotated[int, _seed_option("Seed for data, training, methods and metrics.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     epochs: EpochsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the rows.")] = False,
@@ -596,7 +629,7 @@ def validate_command(
     if not as_json:
         stderr.print(f"validate: findings kept in {kept}; leaderboards and reports footnote the failed ones")
     if as_json:
-        stdout.print(json.dumps(records, indent=2), markup=False)
+        _print_output(json.dumps(records, indent=2), "json")
     else:
         from tabulate import tabulate
 
@@ -637,7 +670,9 @@ def check_command(
     for cue extractors; direction, needs and one score per clip for metrics; cited
     directions for profiles. `--list` prints every check. A plugin may declare checks
     it is known to fail (expected_check_failures) with the reason; those print as
-    "expected failure", and a declared check that passes fails.
+    "expected failure", and a declared check that passes fails. Every plugin offered
+    under a name is checked, each row naming its package, so a name two packages
+    register shows both; one rejected at load is reported with the reason (exit code 1).
 
     Examples: `bsbench check crp`; `bsbench check --kind metric`; `bsbench check tess
     --data-dir ~/data/tess`; `bsbench check hf-audio --model-option source=./wav2vec2`.
@@ -650,7 +685,7 @@ def check_command(
         rows = [{"kind": k, "check": c.name, "expects": c.summary} for k in kinds for c in checks_for(k)]
         stdout.print(json.dumps(rows, indent=2) if as_json else tabulate(rows, headers="keys"), markup=False)
         return
-    records = select_plugins(registry, names or [], kind)
+    selection = select_plugins(registry, names or [], kind)
     options = parse_key_values(model_option, "--model-option")
     context = CheckContext(
         registry=registry,
@@ -664,17 +699,20 @@ def check_command(
 
     def announce(record: PluginRecord) -> None:
         if not (quiet or as_json):
-            stderr.print(f"check: {record.kind} {record.name}", markup=False)
+            stderr.print(f"check: {record.kind} {record.name} from {record.package}", markup=False)
 
-    results = [asdict(result) for result in check_plugins(records, context, configured, announce)]
+    results = result_rows(check_plugins(selection.records, context, configured, announce))
     if as_json:
         stdout.print(json.dumps(results, indent=2), markup=False)
-    else:
+    elif results:
         shown = [{**r, "status": r["status"].upper() if r["status"] in FAILING else r["status"]} for r in results]
-        stdout.print(tabulate(shown, headers="keys", tablefmt="simple", maxcolwidths=[None] * 4 + [70]), markup=False)
+        stdout.print(tabulate(shown, headers="keys", tablefmt="simple", maxcolwidths=[None] * 5 + [70]), markup=False)
+    for rejected in selection.rejected:
+        stderr.print(rejection_text(rejected), markup=False)
     failed = sum(r["status"] in FAILING for r in results)
     if failed:
         stderr.print(f"{failed} of {len(results)} checks failed", markup=False)
+    if failed or selection.rejected:
         raise typer.Exit(1)
 
 
@@ -695,11 +733,12 @@ def explain_command(
     cues: Annotated[str, typer.Option(help="Cue extractor (see `bsbench plugins --kind cues`).")] = "librosa",
     profile: Annotated[str, typer.Option(help="Expert profile the cue findings are judged by.")] = "consensus",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Save the figure here (PNG; a PDF is written beside it).")
+        Path | None,
+        _output_option("--output", "-o", help_text="Save the figure here (PNG; a PDF is written beside it)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     model_option: ModelOptions = None,
-    seed: Annotated[int, typer.Option(help="Seed of the method (and of training, if the model must be trained).")] = 0,
+    seed: Annotated[int, _seed_option("Seed of the method (and of training, if the model must be trained).")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
 ) -> None:
     """Explain one recording: prediction, salient windows, and what the cues there say, in words.
@@ -724,6 +763,15 @@ def explain_command(
     else:
         corpus = load_corpus(registry.get("dataset", dataset), None, seed, {})
         loaded = trained_model(plugin, corpus, seed=seed, device=chosen_device, show_progress=not as_json)
+    # the front end reads only its input length: cues are compared over that stretch too, and a long
+    # recording costs no more than the part that is explained
+    explained = math.ceil(loaded.frontend.clip_samples * clip.sample_rate / loaded.frontend.sample_rate)
+    if clip.waveform.shape[0] > explained:
+        stderr.print(
+            f"{audio}: explaining the first {explained / clip.sample_rate:.2f} s of "
+            f"{clip.waveform.shape[0] / clip.sample_rate:.2f} s (the model's input length)"
+        )
+        clip = dataclasses.replace(clip, waveform=clip.waveform[:explained])
     example = explain_clip(loaded, clip, planned, extractor, expert, seed)
     if output is not None:
         written = save_figure(clip_figure(example), output.with_suffix(""))
@@ -731,7 +779,7 @@ def explain_command(
             stderr.print(f"figure: {', '.join(str(path) for path in written)}", markup=False)
     summary = example.summary()
     if as_json:
-        stdout.print(json.dumps(summary, indent=2), markup=False)
+        _print_output(json.dumps(summary, indent=2), "json")
         return
     ranked = sorted(summary["probabilities"].items(), key=lambda item: -item[1])
     stdout.print(
@@ -749,7 +797,9 @@ def explain_command(
 @app.command("report")
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `bsbench run`.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+    output: Annotated[Path, _output_option("--output", "-o", help_text="The HTML file to write.")] = Path(
+        "report.html"
+    ),
 ) -> None:
     """Write one self-contained HTML page of a run: configuration, leaderboard, breakdowns, figures, examples.
 
@@ -765,7 +815,9 @@ def report_command(
 @app.command("figures")
 def figures_command(
     run_dirs: Annotated[list[Path], typer.Argument(help="Run directories written by `bsbench run`; merged.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the PNG and PDF files.")] = Path("figures"),
+    output: Annotated[
+        Path, _output_option("--output", "-o", help_text="Folder for the PNG and PDF files.", folder=True)
+    ] = Path("figures"),
 ) -> None:
     """Draw a run's figures as PNG and PDF: metrics by method, cue profiles by emotion, the kept examples."""
     registry = _registry()
@@ -803,7 +855,7 @@ def train_command(
     augment: Annotated[
         str | None, typer.Option(help=f"Training-input augmentation: {' or '.join(AUGMENTATIONS)} [default: none].")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for the split and the training.")] = 0,
+    seed: Annotated[int, _seed_option("Seed for the split and the training.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (mixed precision on GPU).")] = "auto",
     data_dir: DataDirOption = None,
     dataset_option: DatasetOptions = None,
@@ -842,7 +894,7 @@ def models_command(
     """List trained models in the cache with their model cards: what each was trained on and how good it is."""
     rows = cached_models()
     if as_json:
-        stdout.print(json.dumps(rows, indent=2), markup=False)
+        _print_output(json.dumps(rows, indent=2), "json")
         return
     if not rows:
         stdout.print("no trained models in the cache yet; `bsbench train` or `bsbench run` trains one", markup=False)
@@ -868,7 +920,9 @@ def cues_command(
     audio: Annotated[Path, typer.Argument(help="An audio file (wav, flac, ogg ...); any rate, mixed down to mono.")],
     extractor: Annotated[str, typer.Option(help="Cue extractor (see `bsbench plugins --kind cues`).")] = "librosa",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON records.")] = False,
-    plot: Annotated[Path | None, typer.Option(help="Also draw every cue track over time into this PNG.")] = None,
+    plot: Annotated[
+        Path | None, _output_option("--plot", help_text="Also draw every cue track over time into this PNG.")
+    ] = None,
 ) -> None:
     """Summarise one clip's acoustic cues: unit, defined frames, mean, SD and range per cue."""
     plugin = _registry().get("cues", extractor)
@@ -878,7 +932,7 @@ def cues_command(
     if plot is not None:
         plot_tracks(tracks, plot)
     if as_json:
-        stdout.print(render_table(summary, "json"), markup=False)
+        _print_output(render_table(summary, "json"), "json")
         return
     voiced = float(tracks.voiced.mean()) if tracks.n_frames else 0.0
     stdout.print(
@@ -905,7 +959,7 @@ def cache_info_command(
     """Files and megabytes per kind of cache entry, and where the cache is ($BSBENCH_CACHE)."""
     rows = cache_summary()
     if as_json:
-        stdout.print(json.dumps(rows, indent=2), markup=False)
+        _print_output(json.dumps(rows, indent=2), "json")
         return
     from tabulate import tabulate
 
@@ -951,7 +1005,7 @@ def profiles_show_command(
     profile = _registry().get("profile", name)
     table = profile_table(profile)
     if fmt in ("json", "csv"):
-        stdout.print(render_table(table, fmt), markup=False)
+        _print_output(render_table(table, fmt), fmt)
         return
     stdout.print(f"{profile.name} {profile.version}: {profile.description}\n", markup=False)
     stdout.print(render_table(table, fmt), markup=False)
@@ -1005,7 +1059,7 @@ def data_info_command(
     corpus = _corpus(_registry(), dataset, data_dir, dataset_option, seed, emotions)
     summary = corpus_summary(corpus)
     if as_json:
-        stdout.print(json.dumps(summary, indent=2, default=str), markup=False)
+        _print_output(json.dumps(summary, indent=2, default=str), "json")
         return
     from tabulate import tabulate
 
@@ -1040,7 +1094,9 @@ def data_download_command(
 
 @data_app.command("export")
 def data_export_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write WAV files (and ground truth) into.")],
+    out: Annotated[
+        Path, _output_option("--out", "-o", help_text="Folder to write WAV files (and ground truth) into.", folder=True)
+    ],
     dataset: DatasetOption = "synthetic",
     n: Annotated[int, typer.Option("--n", help="How many clips, taken round-robin over classes.")] = 7,
     split: Annotated[str | None, typer.Option(help="Only clips of this split [default: any].")] = None,
@@ -1082,7 +1138,7 @@ def data_cue_accuracy_command(
     with progress_bar(not quiet) as progress:
         task = progress.add_task(f"cues {cues}", total=len(clips), status="")
         table = cue_accuracy(extractor, clips, advance=lambda: progress.update(task, advance=1))
-    stdout.print(render_table(table, fmt), markup=False)
+    _print_output(render_table(table, fmt), fmt)
 
 
 def model_summary(card: dict) -> str:
@@ -1096,12 +1152,30 @@ def model_summary(card: dict) -> str:
     )
 
 
+#: The exit code of an unexpected exception: EX_SOFTWARE of sysexits.h, "internal software error".
+INTERNAL_ERROR_EXIT = 70
+
+
 def main() -> None:
-    """Console entry point: one-line errors unless --debug."""
+    """Console entry point: one-line errors unless --debug.
+
+    A :class:`BsbenchError` is the user's to fix and prints as ``error: ...``. Any other
+    exception is a bug in bsbench or a plugin: it still prints one line (a traceback is
+    no use to someone running a benchmark) saying so and how to get the traceback, and
+    exits 70. KeyboardInterrupt and SystemExit are not ``Exception`` and pass untouched.
+    """
     try:
         app()
     except BsbenchError as error:
         if "--debug" in sys.argv[1:]:
             raise
-        stderr.print(f"error: {error}", markup=False)
+        stderr.print(f"error: {safe_for_terminal(str(error), one_line=True)}")
         sys.exit(error.exit_code)
+    except Exception as error:
+        if "--debug" in sys.argv[1:]:
+            raise
+        message = safe_for_terminal(describe_error(error), one_line=True)
+        stderr.print(
+            f"bsbench: internal error: {message} (a bug in bsbench or a plugin; rerun with --debug for the traceback)"
+        )
+        sys.exit(INTERNAL_ERROR_EXIT)

@@ -15,6 +15,7 @@ from typing import Any
 import soundfile
 
 from bsbench.cache import write_json
+from bsbench.errors import DataError
 from bsbench.types import Clip, GroundTruth
 
 
@@ -25,6 +26,10 @@ def export_clips(clips: Sequence[Clip], folder: Path) -> list[Path]:
     written = []
     for clip in clips:
         path = folder / f"{clip.clip_id}.wav"
+        # a folder corpus's ids are paths below its folder (actor2/happy_01); no id may point outside it
+        if not path.resolve().is_relative_to(folder.resolve()):
+            raise DataError(f"clip id {clip.clip_id!r} would be written outside {folder}")
+        path.parent.mkdir(parents=True, exist_ok=True)
         soundfile.write(path, clip.waveform, clip.sample_rate, subtype="PCM_16")
         if clip.ground_truth is not None:
             write_json(folder / f"{clip.clip_id}.truth.json", truth_record(clip, clip.ground_truth))
@@ -32,7 +37,11 @@ def export_clips(clips: Sequence[Clip], folder: Path) -> list[Path]:
     with (folder / "labels.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "label", "speaker"])
-        writer.writerows((path.name, clip.label, clip.speaker) for path, clip in zip(written, clips, strict=True))
+        rows = (
+            (path.relative_to(folder).as_posix(), clip.label, clip.speaker)
+            for path, clip in zip(written, clips, strict=True)
+        )
+        writer.writerows(rows)
     return written
 
 

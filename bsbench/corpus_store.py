@@ -4,19 +4,28 @@ Generated and preprocessed corpora are cached this way. Arrays are read with
 ``allow_pickle=False`` and the index is plain JSON, so a cache file from anywhere can
 never run code. Clips of any length share one concatenated array plus offsets; the
 index is written last, so a folder without it is an unfinished write and is ignored.
+An entry that is truncated, garbled or of the wrong shape is read as a miss too.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bsbench.cache import write_atomic, write_json
-from bsbench.types import REGION_FIELDS, Clip, Corpus, CueTracks, GroundTruth, SkippedFile
+from bsbench.cache import (
+    DamagedEntry,
+    expect_array,
+    expect_json,
+    expect_strings,
+    read_arrays,
+    read_json,
+    write_atomic,
+    write_json,
+)
+from bsbench.types import REGION_FIELDS, SPLITS, Clip, Corpus, CueTracks, GroundTruth, SkippedFile
 
 ARRAYS = "arrays.npz"
 INDEX = "corpus.json"
@@ -60,15 +69,24 @@ def save_corpus(corpus: Corpus, folder: Path) -> None:
 
 
 def load_saved_corpus(folder: Path) -> Corpus | None:
-    """The corpus saved in ``folder``, or None when nothing complete is there."""
+    """The corpus saved in ``folder``; None when nothing complete, readable and consistent is there.
+
+    None is a miss: the caller builds the corpus again and saves it over the entry. The
+    index and every array are checked before a clip is built, so a truncated archive, a
+    garbled index or arrays that do not fit the index are recomputed, never read as clips.
+    """
     folder = Path(folder)
     if not (folder / INDEX).is_file() or not (folder / ARRAYS).is_file():
         return None
-    index = json.loads((folder / INDEX).read_text())
-    if index.get("format") != FORMAT:
+    try:
+        index = expect_json(read_json(folder / INDEX), (dict,), "the index")
+        if index.get("format") != FORMAT:
+            return None
+        _check_index(index)
+        arrays = read_arrays(folder / ARRAYS)
+        _check_arrays(arrays, index["clips"])
+    except DamagedEntry:
         return None
-    with np.load(folder / ARRAYS, allow_pickle=False) as data:
-        arrays = {key: data[key] for key in data.files}
     waveform_offsets = arrays["waveform_offsets"]
     track_offsets = arrays.get("track_offsets")
     truth_index = 0
@@ -76,7 +94,7 @@ def load_saved_corpus(folder: Path) -> Corpus | None:
     for position, record in enumerate(index["clips"]):
         waveform = arrays["waveforms"][waveform_offsets[position] : waveform_offsets[position + 1]]
         truth = None
-        if record["ground_truth"] is not None and track_offsets is not None:
+        if record["ground_truth"] is not None:
             frames = slice(track_offsets[truth_index], track_offsets[truth_index + 1])
             truth = _ground_truth(record, arrays, frames)
             truth_index += 1
@@ -107,6 +125,90 @@ def load_saved_corpus(folder: Path) -> Corpus | None:
 
 def _offsets(lengths: Sequence[int]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+
+
+#: The JSON type of each index key, clip record key and ground-truth key, as :func:`save_corpus` writes them.
+_INDEX_KINDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "labels": (list,),
+    "split_policy": (str,),
+    "parameters": (dict,),
+    "label_mapping": (dict,),
+    "warnings": (list,),
+    "skipped": (list,),
+    "clips": (list,),
+}
+_CLIP_KINDS: dict[str, tuple[type, ...]] = {
+    "clip_id": (str,),
+    "sample_rate": (int,),
+    "label": (str,),
+    "speaker": (str,),
+    "split": (str,),
+    "source": (str, type(None)),
+    "metadata": (dict,),
+    "ground_truth": (dict, type(None)),
+}
+_TRUTH_KINDS: dict[str, tuple[type, ...]] = {
+    "placement": (str,),
+    "carrying_cues": (list,),
+    "evidence": (list,),
+    "seconds_per_frame": (int, float),
+    "units": (dict,),
+    "voiced_only": (list,),
+    "extractor": (str,),
+}
+_REGION_KINDS: dict[str, tuple[type, ...]] = {name: (int, float) for name in REGION_FIELDS}
+
+
+def _check_keys(record: dict[str, Any], kinds: dict[str, tuple[type, ...]], where: str) -> None:
+    """DamagedEntry unless every key of ``kinds`` is in ``record`` with one of its JSON types."""
+    for key, allowed in kinds.items():
+        expect_json(record.get(key, ...), allowed, f"{where}'{key}'")
+
+
+def _check_index(index: dict[str, Any]) -> None:
+    """DamagedEntry unless ``index`` has every key, type and value :func:`load_saved_corpus` builds clips from."""
+    _check_keys(index, _INDEX_KINDS, "")
+    labels = set(expect_strings(index["labels"], "'labels'"))
+    expect_strings(index["warnings"], "'warnings'")
+    for entry in index["skipped"]:
+        if len(expect_strings(entry, "every item of 'skipped'")) != 2:
+            raise DamagedEntry("every item of 'skipped' must be [path, reason]")
+    for position, record in enumerate(index["clips"]):
+        where = f"clip {position} "
+        _check_keys(expect_json(record, (dict,), where), _CLIP_KINDS, where)
+        if record["sample_rate"] <= 0 or record["label"] not in labels or record["split"] not in SPLITS:
+            raise DamagedEntry(f"{where}has a sample rate, label or split no corpus can have")
+        truth = record["ground_truth"]
+        if truth is None:
+            continue
+        _check_keys(truth, _TRUTH_KINDS, f"{where}ground truth ")
+        expect_strings(truth["carrying_cues"], f"{where}'carrying_cues'")
+        expect_strings(truth["voiced_only"], f"{where}'voiced_only'")
+        expect_strings(list(truth["units"].values()), f"{where}'units'")
+        for region in truth["evidence"]:
+            _check_keys(expect_json(region, (dict,), f"{where}evidence"), _REGION_KINDS, f"{where}evidence ")
+
+
+def _check_arrays(arrays: dict[str, np.ndarray], clips: list[dict[str, Any]]) -> None:
+    """DamagedEntry unless the arrays hold exactly the samples and tracks the (checked) clip records need."""
+    waveforms = expect_array(arrays, "waveforms", "f", 1)
+    _check_cuts(expect_array(arrays, "waveform_offsets", "i", 1), len(clips), waveforms.shape[0], "waveform_offsets")
+    truths = [record["ground_truth"] for record in clips if record["ground_truth"] is not None]
+    if not truths:
+        return
+    voiced = expect_array(arrays, "voiced", "b", 1)
+    _check_cuts(expect_array(arrays, "track_offsets", "i", 1), len(truths), voiced.shape[0], "track_offsets")
+    for cue in {cue for truth in truths for cue in truth["units"]}:
+        frames = expect_array(arrays, f"track.{cue}", "f", 1).shape[0]
+        if frames != voiced.shape[0]:
+            raise DamagedEntry(f"array 'track.{cue}' has {frames} frames, not {voiced.shape[0]}")
+
+
+def _check_cuts(offsets: np.ndarray, pieces: int, total: int, name: str) -> None:
+    """``offsets`` must cut ``total`` items into ``pieces`` non-empty runs, as :func:`_offsets` wrote them."""
+    if offsets.shape != (pieces + 1,) or offsets[0] != 0 or offsets[-1] != total or np.any(np.diff(offsets) <= 0):
+        raise DamagedEntry(f"array {name!r} does not cut the {total} stored items into {pieces} pieces")
 
 
 def _clip_record(clip: Clip) -> dict[str, Any]:

@@ -11,12 +11,11 @@ damaged entry is recomputed.
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from bsbench.cache import cache_dir, clip_digest, write_atomic
+from bsbench.cache import DamagedEntry, cache_dir, clip_digest, expect_array, read_arrays, write_atomic
 from bsbench.protocols import CueExtractorPlugin
 from bsbench.types import Clip, CueTracks
 
@@ -46,12 +45,36 @@ def cached_tracks(extractor: CueExtractorPlugin, clip: Clip) -> CueTracks:
 
 
 def _read(path: Path, extractor: CueExtractorPlugin, clip: Clip) -> CueTracks | None:
+    """The stored tracks; None (recomputed) when the entry is unreadable or not what :func:`cached_tracks` writes."""
     try:
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-        return _tracks(arrays, extractor, clip)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        arrays = read_arrays(path)
+        _check(arrays, extractor)
+    except DamagedEntry:
         return None
+    return _tracks(arrays, extractor, clip)
+
+
+def _check(arrays: dict[str, np.ndarray], extractor: CueExtractorPlugin) -> None:
+    """DamagedEntry unless every key, dtype and shape is as :func:`cached_tracks` writes them.
+
+    That is: float tracks of the extractor's own cues, one boolean per frame, a positive
+    frame length, and voiced-only names among its cues. A garbled or foreign archive
+    that happens to unzip must not pass for the clip's cues.
+    """
+    grid = expect_array(arrays, GRID_KEY, "f", 0)
+    voiced = expect_array(arrays, VOICED_KEY, "b", 1)
+    voiced_only = expect_array(arrays, VOICED_ONLY_KEY, "U", 1)
+    if not (np.isfinite(grid) and grid > 0):
+        raise DamagedEntry(f"frame length {grid} s is not a positive number")
+    tracks = set(arrays) - {GRID_KEY, VOICED_KEY, VOICED_ONLY_KEY}
+    for name in tracks:
+        if name not in extractor.cues:
+            raise DamagedEntry(f"track {name!r} is not a cue of {extractor.name}")
+        frames = expect_array(arrays, name, "f", 1).shape[0]
+        if frames != voiced.shape[0]:
+            raise DamagedEntry(f"track {name!r} has {frames} frames, not {voiced.shape[0]}")
+    if not set(voiced_only.tolist()) <= set(extractor.cues):
+        raise DamagedEntry(f"voiced-only names that are not cues of {extractor.name}")
 
 
 def _tracks(arrays: dict[str, np.ndarray], extractor: CueExtractorPlugin, clip: Clip) -> CueTracks:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bsbench.figures import literal
 from bsbench.protocols import ProfilePlugin
 from bsbench.types import CueTracks
 
@@ -59,7 +60,7 @@ def plot_tracks(tracks: CueTracks, path: Path) -> None:
         axis.set_ylabel(f"{cue}\n[{tracks.units[cue]}]", fontsize=7, rotation=0, ha="right", va="center")
         axis.tick_params(labelsize=7)
     axes[-1, 0].set_xlabel("time (s)")
-    figure.suptitle(f"{tracks.clip_id}: cues from {tracks.extractor}", fontsize=9)
+    figure.suptitle(literal(f"{tracks.clip_id}: cues from {tracks.extractor}"), fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     pyplot.close(figure)

@@ -1,7 +1,8 @@
 """The errors bsbench raises on purpose.
 
 The CLI turns any :class:`BsbenchError` into one line on stderr and a non-zero exit
-code; everything else is a bug and keeps its traceback.
+code; anything else is a bug (of bsbench or a plugin): one "internal error" line and exit
+code 70, with the traceback under ``--debug``.
 """
 
 from __future__ import annotations

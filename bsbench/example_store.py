@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bsbench.cache import write_atomic
+from bsbench.cache import DamagedEntry, expect_json, read_arrays, read_json, write_atomic
 from bsbench.clip_explanation import ClipExplanation, CueFinding
 from bsbench.errors import ResultsError
 from bsbench.types import InputGrid
@@ -52,11 +52,11 @@ def read_examples(run_dir: Path) -> list[ClipExplanation]:
     if not summaries.is_file() or not arrays.is_file():
         return []
     try:
-        records = json.loads(summaries.read_text())
-        with np.load(arrays, allow_pickle=False) as stored:
-            loaded = {name: stored[name] for name in stored.files}
+        records = expect_json(read_json(summaries), (list,), "the top level")
+        loaded = read_arrays(arrays)
         return [_example(record, index, loaded) for index, record in enumerate(records)]
-    except (ValueError, KeyError, OSError) as error:
+    except (DamagedEntry, ValueError, KeyError, TypeError, AttributeError) as error:
+        # valid JSON of the wrong shape fails inside _example as one of these: the same one line
         raise ResultsError(f"run directory {run_dir}: example explanations cannot be read ({error})") from None
 
 

@@ -12,6 +12,10 @@ callback and calls it once per plugin object it provides::
 
 The objects must satisfy the protocol of their kind in :mod:`bsbench.protocols`.
 bsbench's own built-in plugins use exactly these hooks and the same entry-point group.
+
+One more hook declares cues rather than plugins: ``bsbench_register_cue_vocabulary``
+runs for every package before any kind hook, so an extractor or profile may use a cue
+its own package declares.
 """
 
 from __future__ import annotations
@@ -64,6 +68,21 @@ def bsbench_register_metrics(register: Callable[[MetricPlugin], None]) -> None:
 def bsbench_register_expert_profiles(register: Callable[[ProfilePlugin], None]) -> None:
     """Register expert cue-direction tables (which cue goes up or down for which emotion)."""
 
+
+@hookspec
+def bsbench_register_cue_vocabulary(register: Callable[[str, str, bool, str], None]) -> None:
+    """Declare cues beyond bsbench's vocabulary: ``register(name, unit, voiced_only, meaning)`` per cue.
+
+    ``name`` is snake_case, ``unit`` the unit of its values, ``voiced_only`` whether it is
+    undefined in unvoiced frames and ``meaning`` one line saying what it measures. These
+    hooks run before the kind hooks, so cue extractors and profiles may name the cues.
+    Redeclaring a cue with the same definition is allowed; a different definition of a
+    cue already in the vocabulary is refused with a warning naming the package.
+    """
+
+
+#: The hook that extends the cue vocabulary; it runs before every hook of KIND_HOOKS.
+VOCABULARY_HOOK = "bsbench_register_cue_vocabulary"
 
 #: plugin kind -> the hook that registers it
 KIND_HOOKS: dict[str, str] = {

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bsbench.cache import cache_dir, clip_digest, content_key, write_atomic
+from bsbench.cache import DamagedEntry, cache_dir, clip_digest, content_key, read_arrays, write_atomic
 from bsbench.types import Clip
 
 RELEVANCE = "relevance"
@@ -143,10 +142,9 @@ class PieceCache:
         if not self.enabled or not path.is_file():
             return None
         try:
-            with np.load(path, allow_pickle=False) as archive:
-                arrays = {name: archive[name] for name in archive.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError):
-            return None  # damaged: recomputed and rewritten
+            arrays = read_arrays(path)
+        except DamagedEntry:
+            return None  # recomputed and rewritten
         if KEY not in arrays or str(arrays.pop(KEY)) != key:
             return None  # another piece's file, or one from before pieces held their key
         return arrays

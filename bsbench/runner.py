@@ -26,7 +26,7 @@ import torch
 
 from bsbench.corpus_info import corpus_record
 from bsbench.cue_cache import cached_tracks, is_cached
-from bsbench.errors import DataError, UsageError, describe_error
+from bsbench.errors import DataError, ResultsError, UsageError, describe_error
 from bsbench.example_store import ARRAYS, SUMMARIES, write_examples
 from bsbench.executors import check_executor, run_jobs
 from bsbench.grid_work import (
@@ -65,9 +65,11 @@ from bsbench.scoring import (
 )
 from bsbench.store import (
     EXPLANATIONS,
+    MANIFEST,
     RESULTS,
     environment,
     package_versions,
+    read_manifest,
     rows_frame,
     write_explanations,
     write_manifest,
@@ -526,13 +528,13 @@ def _empty_tracks(clip: Clip, extractor: CueExtractorPlugin) -> CueTracks:
 
 def resumed_run_id(run_dir: Path, config: RunConfig) -> str | None:
     """The run id of an earlier run of the same configuration in ``run_dir``, so a resumed run's rows match."""
-    manifest_path = run_dir / "manifest.json"
+    manifest_path = run_dir / MANIFEST
     if not manifest_path.is_file():
         return None
     try:
-        earlier = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError:
-        return None
+        earlier = read_manifest(manifest_path)
+    except ResultsError:
+        return None  # unreadable: this run claims the folder
     # through JSON, as the manifest stored it: tuples read back as lists
     same = earlier.get("config") == json.loads(json.dumps(config_record(config)))
     return earlier.get("run_id") if same else None

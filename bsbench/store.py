@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from bsbench.cache import write_atomic, write_json
+from bsbench.cache import DamagedEntry, expect_json, read_json, write_atomic, write_json
 from bsbench.errors import ResultsError
 from bsbench.types import RESULT_COLUMNS, ResultRow
 
@@ -91,16 +91,13 @@ def read_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     for path in (manifest_path, results_path):
         if not path.is_file():
             raise ResultsError(f"run directory {run_dir}: {path.name} is missing (not a bsbench run?)")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as error:
-        raise ResultsError(f"{manifest_path}: not valid JSON ({error})") from None
+    manifest = read_manifest(manifest_path)
     try:
         frame = pd.read_parquet(results_path)
     except Exception as error:  # pyarrow raises several types for damaged files
         raise ResultsError(f"{results_path}: cannot be read as Parquet ({' '.join(str(error).split())})") from None
-    for metric in manifest.get("metrics", []) if isinstance(manifest.get("metrics"), list) else []:
-        settings = metric.get("settings") if isinstance(metric, dict) else None
+    for metric in manifest.get("metrics", []):
+        settings = metric.get("settings")
         if isinstance(settings, dict) and "perturb_baseline" in settings and "removal" not in settings:
             # scored before removal was a parameter: Quantus's baseline is what filled the removed cells
             settings["removal"] = OLDER_REMOVALS.get(settings["perturb_baseline"], settings["perturb_baseline"])
@@ -110,4 +107,51 @@ def read_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     missing = [column for column in RESULT_COLUMNS if column not in frame.columns]
     if missing:
         raise ResultsError(f"{results_path}: missing columns {', '.join(missing)}")
+    foreign = sorted(set(frame.run_id.astype(str)) - {str(manifest.get("run_id"))})
+    if "run_id" in manifest and foreign:
+        raise ResultsError(
+            f"{results_path}: rows of run {', '.join(foreign)} under the manifest of run {manifest['run_id']} "
+            "(another run was interrupted in this folder); repeat that run's command"
+        )
     return manifest, frame
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest at ``path`` if it has the shape the readers of a run rely on, else one ResultsError line.
+
+    A hand-edited or foreign ``manifest.json`` can be valid JSON of the wrong shape (a list, a
+    number, ``{"metrics": 5}``); leaderboards, merged runs and the report index into these
+    keys, so each is checked here once instead of failing there with a traceback. Keys the
+    readers treat as optional may be absent.
+    """
+    try:
+        return _checked_manifest(read_json(path))
+    except DamagedEntry as error:
+        raise ResultsError(f"{path}: {error}") from None
+
+
+def _checked_manifest(manifest: Any) -> dict[str, Any]:
+    expect_json(manifest, (dict,), "the top level")
+    for key in ("dataset", "model"):
+        expect_json(manifest.get(key, {}), (dict,), f"key '{key}'")
+        expect_json(manifest.get(key, {}).get("name", ""), (str,), f"key '{key}.name'")
+    card = manifest.get("model", {}).get("card") or {}
+    expect_json(card, (dict,), "key 'model.card'")
+    test = card.get("test") or {}
+    expect_json(test, (dict,), "key 'model.card.test'")
+    if test:  # the leaderboard's model columns: the model's name with its test scores
+        expect_json(manifest["model"].get("name"), (str,), "key 'model.name'")
+        for key in ("accuracy", "unweighted_average_recall"):
+            expect_json(test.get(key), (int, float), f"key 'model.card.test.{key}'")
+    for key in ("methods", "metrics"):
+        expect_json(manifest.get(key, []), (list,), f"key '{key}'")
+        for index, entry in enumerate(manifest.get(key, [])):
+            expect_json(entry, (dict,), f"key '{key}[{index}]'")
+    for index, method in enumerate(manifest.get("methods", [])):
+        for field in ("name", "label"):
+            expect_json(method.get(field, ""), (str,), f"key 'methods[{index}].{field}'")
+    for index, metric in enumerate(manifest.get("metrics", [])):
+        expect_json(metric.get("name", ...), (str,), f"key 'metrics[{index}].name'")
+        expect_json(metric.get("higher_is_better", ...), (bool, type(None)), f"key 'metrics[{index}].higher_is_better'")
+        expect_json(metric.get("settings"), (dict, type(None)), f"key 'metrics[{index}].settings'")
+    return manifest

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bsbench.errors import UsageError
+from bsbench.option_checks import check_seed
 from bsbench.parameters import split_spec
 from bsbench.runner import RunConfig
 
@@ -108,6 +109,8 @@ def load_suite(name_or_path: str) -> Suite:
             document = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"suite {path}: not valid TOML: {_one_line(str(error))}") from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise UsageError(f"suite {path}: not valid TOML: arrays or tables nested too deeply to read") from None
     except UnicodeDecodeError:
         raise UsageError(f"suite {path}: not valid TOML: the file is not UTF-8 text") from None
     except OSError as error:
@@ -190,6 +193,8 @@ def _parse(document: Mapping[str, Any], path: Path) -> Suite:
     for key, least in _INT_KEYS.items():
         if key in document:
             shared[key] = _integer(document[key], where, key, least)
+    if "seed" in shared:
+        check_seed(shared["seed"], f"{where}: key 'seed':")
     if shared.get("limit") == 0:
         shared["limit"] = None
     if "emotions" in document:

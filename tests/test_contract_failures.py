@@ -25,7 +25,7 @@ from bsbench_plugins.metrics.quantus_complexity import SparsenessMetric
 
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
-from bsbench.contracts.contract import CheckResult, declared_failures, run_check
+from bsbench.contracts.contract import FAILING, CheckResult, declared_failures, run_check
 from bsbench.protocols import DatasetRequest, as_scores
 from bsbench.types import Corpus
 from tests.conftest import SMALL_CORPUS
@@ -71,6 +71,26 @@ class ClassBlindMethod(SaliencyMethod):
 
     def explain(self, model, inputs, targets, params, seed):
         return super().explain(model, inputs, torch.zeros_like(targets), params, seed)
+
+
+class OverdeclaredMethod(SaliencyMethod):
+    name = "overdeclared"
+
+    def model_passes(self, params, grid):
+        return 2  # the backward pass counted as a second forward one
+
+
+class PredictionCheckingMethod(SaliencyMethod):
+    name = "prediction-checking"
+
+    def explain(self, model, inputs, targets, params, seed):
+        model.logits(inputs)  # "checks" the prediction first: a forward pass the declaration of 1 forgets
+        return super().explain(model, inputs, targets, params, seed)
+
+
+class UndeclaredCostMethod(SaliencyMethod):
+    name = "undeclared-cost"
+    model_passes = None
 
 
 class SilenceCrashCues(LibrosaCues):
@@ -119,6 +139,18 @@ BROKEN = [
     (HookLeavingMethod(), "method", "leaves-model-and-input-unchanged", "no hooks left on the network; 1 remain"),
     (WrongGridMethod(), "method", "finite-maps-on-the-grid", "expected relevance shaped (3, 128, 134)"),
     (ClassBlindMethod(), "method", "respects-the-target", "a different map when asked about a different class"),
+    (
+        OverdeclaredMethod(),
+        "method",
+        "makes-the-declared-passes",
+        "expected 2 model passes per clip, as model_passes declares; explain made 1",
+    ),
+    (
+        PredictionCheckingMethod(),
+        "method",
+        "makes-the-declared-passes",
+        "expected 1 model passes per clip, as model_passes declares; explain made 2",
+    ),
     (SilenceCrashCues(), "cues", "survives-silence", "raised ZeroDivisionError: peak normalisation"),
     (ShortMetric(), "metric", "one-score-per-clip", "expected 3 values for 3 clips, got shape (2,)"),
     (DriftingDataset(), "dataset", "splits-fixed-by-the-seed", "same clips, labels and splits on a second load"),
@@ -137,6 +169,13 @@ def test_the_broken_plugins_pass_every_other_check(context):
     assert check(MutatingMethod(), "method", "respects-the-target", context).status == "pass"
     assert check(SilenceCrashCues(), "cues", "returns-the-declared-cues", context).status == "pass"
     assert check(ShortMetric(), "metric", "declares-direction-and-needs", context).status == "pass"
+    assert check(PredictionCheckingMethod(), "method", "leaves-model-and-input-unchanged", context).status == "pass"
+
+
+def test_the_passes_are_counted_only_against_a_declaration(context):
+    assert check(SaliencyMethod(), "method", "makes-the-declared-passes", context).status == "pass"
+    undeclared = check(UndeclaredCostMethod(), "method", "makes-the-declared-passes", context)
+    assert (undeclared.status, undeclared.detail) == ("not applicable", "the method declares no model_passes")
 
 
 def test_declarations_turn_failures_into_expected_ones_and_stale_ones_fail(context):
@@ -216,9 +255,38 @@ def bsbench_register_methods(register):
 """
 
 
-def run_check_command(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
-    make_distribution(tmp_path, "bsbench-mutating", "bsbench_mutating", BROKEN_PACKAGE)
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+CLASHING_PACKAGE = """
+from bsbench import hookimpl
+from bsbench_plugins.methods.random_baseline import RandomMethod
+
+class ClashingRandom(RandomMethod):
+    description = "Random relevance, another package's (a test plugin)."
+
+class NoExplain:
+    name = "no-explain"
+    description = "Forgets explain()."
+    version = "1"
+    cost = "baseline"
+    parameters = RandomMethod.parameters
+
+@hookimpl
+def bsbench_register_methods(register):
+    register(ClashingRandom())
+    register(NoExplain())
+"""
+
+MUTATING = ("bsbench-mutating", "bsbench_mutating", BROKEN_PACKAGE)
+CLASHING = ("bsbench-clashing", "bsbench_clashing", CLASHING_PACKAGE)
+
+
+def run_check_command(
+    tmp_path: Path, *arguments: str, distribution: tuple[str, str, str] = MUTATING
+) -> subprocess.CompletedProcess:
+    root = tmp_path / distribution[1]
+    if not root.exists():
+        root.mkdir()
+        make_distribution(root, *distribution)
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     command = [sys.executable, "-m", "bsbench", "check", *arguments]
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
@@ -239,7 +307,7 @@ def test_bsbench_check_passes_sound_plugins_and_refuses_bad_names(tmp_path: Path
     sound = run_check_command(tmp_path, "saliency", "praat", "consensus", "-q")
     assert sound.returncode == 0, sound.stdout + sound.stderr
     table = sound.stdout.splitlines()
-    assert table[0].split() == ["kind", "plugin", "check", "status", "detail"]
+    assert table[0].split() == ["kind", "plugin", "package", "check", "status", "detail"]
     assert sum(" pass" in line for line in table) == len(
         checks_for("method") + checks_for("cues") + checks_for("profile")
     )
@@ -249,3 +317,33 @@ def test_bsbench_check_passes_sound_plugins_and_refuses_bad_names(tmp_path: Path
         [sys.executable, "-m", "bsbench", "check", "crp", "--kind", "dataset"], capture_output=True, text=True
     )
     assert bad_kind.returncode == 2 and "unknown dataset 'crp'" in bad_kind.stderr
+
+
+def test_bsbench_check_checks_every_candidate_of_a_name_and_blames_the_package_that_clashes(tmp_path: Path):
+    done = run_check_command(tmp_path, "random", "--json", distribution=CLASHING)
+    assert done.returncode == 1, done.stderr
+    results = json.loads(done.stdout)
+    assert {r["package"] for r in results} == {"bsbench", "bsbench-clashing"}
+    methods = {c.name for c in checks_for("method")}
+    for package in ("bsbench", "bsbench-clashing"):
+        assert {r["check"] for r in results if r["package"] == package} == methods
+    failed = [(r["package"], r["check"], r["detail"]) for r in results if r["status"] in FAILING]
+    assert failed == [
+        (
+            "bsbench-clashing",
+            "name-unique",
+            "expected a name of its own; method 'random' is already registered by 'bsbench', whose plugin runs "
+            "under that name",
+        )
+    ]
+
+
+def test_bsbench_check_reports_a_plugin_rejected_at_load_with_its_reason(tmp_path: Path):
+    done = run_check_command(tmp_path, "no-explain", distribution=CLASHING)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines()[-1] == (
+        "method no-explain from package bsbench-clashing was rejected at load: breaks the method protocol: "
+        "missing explain"
+    )
+    assert "unknown" not in done.stderr

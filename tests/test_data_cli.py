@@ -6,10 +6,14 @@ import csv
 import json
 
 import numpy as np
+import pytest
 import soundfile
 from typer.testing import CliRunner
 
 from bsbench.cli import app
+from bsbench.corpus_export import export_clips
+from bsbench.errors import DataError
+from bsbench.types import Clip
 from tests.test_run_chain import SMALL_OPTIONS, bsbench
 
 runner = CliRunner()
@@ -62,3 +66,18 @@ def test_bad_dataset_option_is_one_line():
     assert done.stderr.strip() == (
         "error: dataset synthetic: option placement='middle': choose one of accented, localised, whole"
     )
+
+
+def test_export_keeps_a_folder_corpus_nested_ids_and_refuses_ids_outside_the_folder(tmp_path):
+    tone = (0.1 * np.sin(np.arange(16_000) / 10)).astype(np.float32)
+    clips = [Clip(f"actor{n}/happy_01", tone * n, 16_000, "happy", f"actor{n}", "test") for n in (1, 2)]
+    written = export_clips(clips, tmp_path / "out")
+    assert [p.relative_to(tmp_path / "out").as_posix() for p in written] == [
+        "actor1/happy_01.wav",
+        "actor2/happy_01.wav",
+    ]
+    with (tmp_path / "out" / "labels.csv").open() as handle:
+        assert [row["path"] for row in csv.DictReader(handle)] == ["actor1/happy_01.wav", "actor2/happy_01.wav"]
+    with pytest.raises(DataError, match="outside"):
+        export_clips([Clip("../escaped", tone, 16_000, "happy", "a", "test")], tmp_path / "other")
+    assert not (tmp_path / "escaped.wav").exists()

@@ -8,8 +8,10 @@ from dataclasses import replace
 import pytest
 
 from benchmarks.speed.kill_resume import kill_trials, result_values
+from bsbench.errors import ResultsError
 from bsbench.registry import load_registry
 from bsbench.runner import RunConfig, run_benchmark
+from bsbench.store import read_run
 from tests.conftest import SMALL_CORPUS
 
 
@@ -35,6 +37,12 @@ def test_a_new_configuration_claims_the_folder_before_rewriting_its_manifest(tmp
     )
     run_benchmark(first, registry, show_progress=False)
     assert (out / "results.parquet").is_file() and (out / "explanations.jsonl").is_file()
+    # rows under another run's manifest (a folder written by an older bsbench, or by hand) are refused
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps({**manifest, "run_id": "another-run"}))
+    with pytest.raises(ResultsError, match="under the manifest of run another-run"):
+        read_run(out)
+    (out / "manifest.json").write_text(json.dumps(manifest))
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # as a kill right after the new manifest was written

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -42,7 +44,7 @@ def test_crp_concept_conditioning(registry, small_model, batch):
     assert np.abs(concept).sum() < np.abs(whole).sum()
     with pytest.raises(UsageError, match="parameter layer='layer9' names no layer"):
         explain(registry, small_model, batch, "crp", layer="layer9", concept="1")
-    with pytest.raises(UsageError, match="layer='layer1.conv1' is used only with concept"):
+    with pytest.raises(UsageError, match=re.escape("layer='layer1.conv1' is used only with concept")):
         explain(registry, small_model, batch, "crp", layer="layer1.conv1")
     with pytest.raises(UsageError, match="concept 99 >= 64 channels"):
         explain(registry, small_model, batch, "crp", layer="layer1.conv1", concept="99")

@@ -78,9 +78,14 @@ def test_third_party_loads_and_broken_ones_warn(third_party):
     # a duplicate name names both packages and keeps the built-in
     assert any("'random' is already registered by package 'bsbench'" in m and "'bsbench-edge'" in m for m in messages)
     assert registry.record("method", "random").package == "bsbench"
+    # ... and remembers the duplicate, after the kept one, for `bsbench check random`
+    assert [r.package for r in registry.candidates("method", "random")] == ["bsbench", "bsbench-edge"]
     # a protocol violation names the missing member
     assert any("broken-method" in m and "missing explain" in m for m in messages)
     assert "broken-method" not in registry.methods()
+    assert [(r.package, r.reason) for r in registry.rejections("method", "broken-method")] == [
+        ("bsbench-edge", "breaks the method protocol: missing explain")
+    ]
     assert all("\n" not in m for m in messages)
     # everything else still loaded
     assert {"crp", "synthetic", "resnet-small", "librosa"} <= {r.name for r in registry.records()}
@@ -144,3 +149,7 @@ def test_every_hook_is_documented_and_used(registry):
         spec = getattr(hookspecs, hook_name)
         assert spec.__doc__ and len(spec.__doc__.split()) >= 5, hook_name
         assert registry.records(kind), f"no built-in plugin registers through {hook_name}"
+    # the vocabulary hook registers no plugin (the built-in cues are bsbench/cue_vocabulary.py): docs only
+    declared = {name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "bsbench_spec")}
+    assert declared == {*hookspecs.KIND_HOOKS.values(), hookspecs.VOCABULARY_HOOK}
+    assert "register(name, unit, voiced_only, meaning)" in getattr(hookspecs, hookspecs.VOCABULARY_HOOK).__doc__

@@ -208,7 +208,7 @@ class FlakyCues:
     name = "flaky"
     description = "Fails on the first angry clip."
     version = "1"
-    cues: ClassVar[dict[str, str]] = {"energy": "a.u."}
+    cues: ClassVar[dict[str, str]] = {"loudness": "a.u."}
 
     def extract(self, clip):
         from bsbench.types import CueTracks
@@ -216,7 +216,7 @@ class FlakyCues:
         if clip.label == "angry":
             raise RuntimeError("cannot decode")
         energy = np.array([np.mean(clip.waveform**2)] * 201)
-        return CueTracks(clip.clip_id, 0.01, {"energy": energy}, {"energy": "a.u."}, np.ones(201, bool))
+        return CueTracks(clip.clip_id, 0.01, {"loudness": energy}, {"loudness": "a.u."}, np.ones(201, bool))
 
 
 class FlakyPlugin:

@@ -126,7 +126,7 @@ def kill_trials(
     trials = []
     for trial in range(kills):
         out = workdir / f"trial-{trial}"
-        delay = float(rng.uniform(0.1, 1.0) * duration)
+        delay = float(rng.uniform(0.05, 0.8) * duration)
         landed, code = killed_then_repeated(run_command(out, clips), delay, fresh_cache(warm, workdir / "cache"))
         differing = differences(expected, result_values(out)) if code == 0 else -1
         trials.append({"trial": trial, "delay_s": round(delay, 2), "killed": landed, "exit": code, "differ": differing})

@@ -14,6 +14,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 from untrained import untrained_scene
 
@@ -44,12 +45,12 @@ def main() -> None:
         model, _, inputs, targets = untrained_scene(registry, model_name, device, args.clips)
         parameters = sum(p.numel() for p in model.network.parameters())
         guard = NetworkGuard(model.network)
-        build = median_seconds(lambda: NetworkGuard(model.network), args.repeats)
+        build = median_seconds(partial(NetworkGuard, model.network), args.repeats)
         check = median_seconds(guard.changes, args.repeats)
         for method_name in ("crp", "gradcam"):
             method = registry.get("method", method_name)
             params = method.parameters()
-            explain = median_seconds(lambda: method.explain(model, inputs, targets, params, 0), args.repeats)
+            explain = median_seconds(partial(method.explain, model, inputs, targets, params, 0), args.repeats)
             print(
                 f"{model_name:13s} ({parameters / 1e6:.2f} M parameters) {method_name:8s} explain {explain:7.3f} s | "
                 f"guard built {build * 1e3:6.1f} ms (x{build / explain:.4f}), "

@@ -70,6 +70,8 @@ class CheckResult:
     status: str
     #: Why it failed, was expected to fail or did not apply ("" for a pass).
     detail: str = ""
+    #: The distribution that registered the plugin ("" for a plugin checked as an object, not by name).
+    package: str = ""
 
     @property
     def failed(self) -> bool:

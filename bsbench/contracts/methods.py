@@ -1,19 +1,21 @@
-"""Method checks: finite maps on the input grid, for the asked class, the same under a seed, nothing changed."""
+"""Method checks: finite maps on the grid, for the asked class, seeded, nothing changed, the passes declared."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
 from bsbench.contracts.common import parameters_have_defaults
 from bsbench.contracts.context import CheckContext
-from bsbench.contracts.contract import Check, expect
+from bsbench.contracts.contract import Check, NotApplicable, expect
 from bsbench.protocols import COST_CLASSES, as_attribution, declared_passes
 
 SEED = 3
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class FirstCall:
     training_after: bool
     input_changed: bool
     input_grad_flag_after: bool
+    #: Forward passes of the network per clip, as counted at its output layer.
+    passes_per_clip: float
 
 
 def _explain(plugin: Any, context: CheckContext, targets: torch.Tensor, seed: int, inputs: torch.Tensor | None = None):
@@ -43,6 +47,60 @@ def _hook_count(module: torch.nn.Module) -> int:
     return sum(len(getattr(m, name, None) or {}) for m in module.modules() for name in HOOK_ATTRIBUTES)
 
 
+def _rows(value: Any) -> int:
+    """The batch size of a module call: the leading size of the first tensor among its arguments (0 if none)."""
+    if isinstance(value, torch.Tensor):
+        return value.shape[0] if value.dim() else 1
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, tuple | list) else ()
+    return next((rows for rows in map(_rows, items) if rows), 0)
+
+
+def _output_layer(network: torch.nn.Module, inputs: torch.Tensor) -> tuple[torch.nn.Module, int]:
+    """The leaf module that finishes last in a plain forward pass of ``inputs``, and the rows it sees in that pass."""
+    finished: list[tuple[torch.nn.Module, int]] = []
+
+    def record(module: torch.nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        finished.append((module, _rows((args, kwargs))))
+
+    leaves = [module for module in network.modules() if next(module.children(), None) is None]
+    handles = [leaf.register_forward_hook(record, with_kwargs=True) for leaf in leaves]
+    try:
+        with torch.no_grad():
+            network(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    layer = finished[-1][0]
+    return layer, sum(rows for module, rows in finished if module is layer)
+
+
+def _explain_counting_passes(
+    network: torch.nn.Module, inputs: torch.Tensor, explain: Callable[[], T]
+) -> tuple[T, float]:
+    """``explain()`` and the forward passes per clip of ``network`` it made.
+
+    Passes are counted as rows through the network's output layer, divided by the rows a
+    plain forward pass of ``inputs`` sends through it. Counting calls of the network
+    itself would miss what bypasses them: captum's DeepLift doubles the batch in a hook
+    of its own, and incremental occlusion runs a traced graph of the network's layers
+    without calling the network. The hook is a plain function, which ``copy.deepcopy``
+    shares rather than copies, so a method that runs a copy of the network is counted too.
+    """
+    layer, rows_per_pass = _output_layer(network, inputs)
+    rows = 0
+
+    def count(module: torch.nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        nonlocal rows
+        rows += _rows((args, kwargs))
+
+    handle = layer.register_forward_hook(count, with_kwargs=True)
+    try:
+        result = explain()
+    finally:
+        handle.remove()
+    return result, rows / rows_per_pass
+
+
 def _first_call(plugin: Any, context: CheckContext) -> FirstCall:
     def observe() -> FirstCall:
         network = context.private_model(f"method {plugin.name} {id(plugin)}").network
@@ -50,7 +108,9 @@ def _first_call(plugin: Any, context: CheckContext) -> FirstCall:
         hooks = _hook_count(network)
         inputs = context.inputs().clone()
         untouched = inputs.clone()
-        relevance = _explain(plugin, context, context.targets(), SEED, inputs)
+        relevance, passes = _explain_counting_passes(
+            network, untouched, lambda: _explain(plugin, context, context.targets(), SEED, inputs)
+        )
         changed = tuple(key for key, value in network.state_dict().items() if not torch.equal(value, weights[key]))
         return FirstCall(
             relevance,
@@ -59,6 +119,7 @@ def _first_call(plugin: Any, context: CheckContext) -> FirstCall:
             network.training,
             not torch.equal(inputs, untouched),
             inputs.requires_grad,
+            passes,
         )
 
     return context.once(f"method {plugin.name} {id(plugin)}", observe)
@@ -117,6 +178,18 @@ def declares_its_cost(plugin: Any, context: CheckContext) -> None:
     expect(passes is None or passes >= 0, f"expected model_passes to be a count (0 or more), got {passes}")
 
 
+def makes_the_declared_passes(plugin: Any, context: CheckContext) -> None:
+    """``explain`` runs the network as many times per clip as ``model_passes`` declares."""
+    declared = declared_passes(plugin, context.parameters_for(plugin), context.model().frontend.grid)
+    if declared is None:
+        raise NotApplicable("the method declares no model_passes")
+    made = _first_call(plugin, context).passes_per_clip
+    expect(
+        made == declared,
+        f"expected {declared} model passes per clip, as model_passes declares; explain made {made:g}",
+    )
+
+
 CHECKS = (
     Check("method", "parameters-have-defaults", parameters_have_defaults),
     Check("method", "finite-maps-on-the-grid", finite_maps_on_the_grid),
@@ -124,4 +197,5 @@ CHECKS = (
     Check("method", "deterministic-under-a-seed", deterministic_under_a_seed),
     Check("method", "leaves-model-and-input-unchanged", leaves_model_and_input_unchanged),
     Check("method", "declares-its-cost", declares_its_cost),
+    Check("method", "makes-the-declared-passes", makes_the_declared_passes),
 )

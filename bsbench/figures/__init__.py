@@ -2,7 +2,8 @@
 
 Every figure is a :class:`matplotlib.figure.Figure` built without ``pyplot``, so
 drawing never needs a display or touches another figure; :func:`save_figure` writes
-it as PNG and PDF.
+it as PNG and PDF. Every string that comes from data (clip ids, file names, labels,
+plugin and cue names) is drawn through :func:`literal`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,18 @@ from bsbench.cache import write_atomic
 
 FORMATS = ("png", "pdf")
 DPI = 150
+
+
+def literal(text: str) -> str:
+    """``text`` as matplotlib draws it verbatim: every ``$`` escaped as ``\\$``.
+
+    Matplotlib reads text between two ``$`` as mathtext, so a clip named ``cost_$5_$10`` is
+    drawn wrongly or fails to parse and takes the whole figure down. With every ``$``
+    escaped nothing is math (a ``\\$`` is drawn as ``$``, and a ``\\`` already in the text is
+    kept). Escaping works for every kind of text (titles, tick labels, legend entries),
+    where ``parse_math=False`` would have to be set on each one after it is created.
+    """
+    return text.replace("$", r"\$")
 
 
 def save_figure(figure: Figure, stem: Path) -> list[Path]:

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from bsbench.clip_explanation import ClipExplanation
+from bsbench.figures import literal
 
 VERDICT_COLOURS = {
     "plausible": "#2a9d5c",
@@ -37,7 +38,7 @@ def clip_figure(example: ClipExplanation) -> Figure:
     verdict = {True: "; correct", False: f"; wrong, true {example.label}", None: ""}[example.correct]
     confidence = example.probabilities[example.target]
     figure.suptitle(
-        f"{example.clip_id}: {example.method} explains '{example.prediction}' (p = {confidence:.2f}{verdict})"
+        literal(f"{example.clip_id}: {example.method} explains '{example.prediction}' (p = {confidence:.2f}{verdict})")
     )
     return figure
 
@@ -103,9 +104,9 @@ def _cue_panel(axes, example: ClipExplanation) -> None:
         if not math.isfinite(finding.difference):
             axes.text(0.05 * limit, position, "n/a", va="center", fontsize=8, color="#777777")
     arrows = {1: " ▲", -1: " ▼"}
-    axes.set_yticks(positions, [f"{f.cue}{arrows.get(f.expected, '')}" for f in findings])
+    axes.set_yticks(positions, [literal(f"{f.cue}{arrows.get(f.expected, '')}") for f in findings])
     axes.set_xlabel("salient windows vs clip (SD)")
     profile = example.profile or "no profile"
-    axes.set_title(f"cues; ▲ / ▼: {profile} expects higher / lower for '{example.prediction}'", fontsize=9)
+    axes.set_title(literal(f"cues; ▲ / ▼: {profile} expects higher / lower for '{example.prediction}'"), fontsize=9)
     handles = [axes.bar(0, 0, color=c, label=v) for v, c in VERDICT_COLOURS.items()]
     axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=7, frameon=False)

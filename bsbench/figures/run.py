@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bsbench.figures import literal
 from bsbench.protocols import ProfilePlugin
 
 CUE_METRIC = "cue-salience"
@@ -32,12 +33,12 @@ def metric_figure(board: pd.DataFrame) -> Figure:
             where = np.array([methods.index(m) for m in part["method"]], dtype=float) + offset
             low = (part["mean"] - part["ci_low"]).clip(lower=0).fillna(0)
             high = (part["ci_high"] - part["mean"]).clip(lower=0).fillna(0)
-            label = f"{dataset} / {model}" if len(blocks) > 1 else None
+            label = literal(f"{dataset} / {model}") if len(blocks) > 1 else None
             axes.errorbar(part["mean"], where, xerr=[low, high], fmt="o", capsize=3, markersize=4, label=label)
         direction = shown["higher_is_better"].iloc[0]
         arrow = {True: " (higher is better)", False: " (lower is better)"}.get(direction, "")
-        axes.set_title(f"{metric}{arrow}", fontsize=9)
-        axes.set_yticks(range(len(methods)), methods)
+        axes.set_title(literal(f"{metric}{arrow}"), fontsize=9)
+        axes.set_yticks(range(len(methods)), [literal(method) for method in methods])
         axes.invert_yaxis()
         axes.grid(axis="x", alpha=0.3)
         axes.set_xlabel("mean over clips, 95% CI", fontsize=8)
@@ -82,12 +83,12 @@ def cue_profile_figure(rows: pd.DataFrame, profile: ProfilePlugin | None) -> Fig
                 if cell is not None and cell.direction in (1, -1):
                     sign = "+" if cell.direction > 0 else "−"
                     axes.text(j + 0.42, i - 0.42, sign, ha="right", va="top", fontsize=8, fontweight="bold")
-        axes.set_xticks(range(len(cues)), cues, rotation=60, ha="right", fontsize=8)
-        axes.set_yticks(range(len(emotions)), emotions, fontsize=8)
-        axes.set_title(method, fontsize=10)
+        axes.set_xticks(range(len(cues)), [literal(cue) for cue in cues], rotation=60, ha="right", fontsize=8)
+        axes.set_yticks(range(len(emotions)), [literal(emotion) for emotion in emotions], fontsize=8)
+        axes.set_title(literal(method), fontsize=10)
     if image is not None:
         colorbar = figure.colorbar(image, ax=list(axes_row), shrink=0.8)
         colorbar.set_label("salient windows vs clip (SD), mean over clips")
     expected = f"; + / − in a corner: {profile.name} expects higher / lower" if profile else ""
-    figure.suptitle(f"cue profile of the salient windows by true emotion{expected}", fontsize=10)
+    figure.suptitle(literal(f"cue profile of the salient windows by true emotion{expected}"), fontsize=10)
     return figure

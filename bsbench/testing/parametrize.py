@@ -11,7 +11,7 @@ from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check
 from bsbench.errors import UsageError
-from bsbench.registry import KINDS, protocol_violations
+from bsbench.registry import KINDS, missing_members
 from bsbench.testing.pytest_support import run_as_test
 
 
@@ -31,11 +31,18 @@ class BoundCheck:
 
 
 def kind_of(plugin: Any) -> str:
-    """The one kind whose protocol ``plugin`` satisfies; a usage error when none or several do."""
-    kinds = [kind for kind in KINDS if not protocol_violations(kind, plugin)]
+    """The one kind whose protocol members ``plugin`` carries; a usage error when none or several fit.
+
+    Only the members count: a plugin of the right shape with a bad value (a name with
+    spaces, a cue outside the vocabulary) is then failed by ``metadata-complete``, which
+    says what is wrong, instead of having no kind at all.
+    """
+    kinds = [kind for kind in KINDS if not missing_members(kind, plugin)]
     if len(kinds) != 1:
         found = "none" if not kinds else ", ".join(kinds)
-        raise UsageError(f"{plugin!r}: cannot tell its plugin kind (protocols satisfied: {found}); pass kind=")
+        raise UsageError(
+            f"{plugin!r}: cannot tell its plugin kind (protocols it has the members of: {found}); pass kind="
+        )
     return kinds[0]
 
 

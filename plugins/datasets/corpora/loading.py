@@ -57,6 +57,9 @@ class Recording:
     speaker: str
     #: The unit kept whole within one split (a speaker, or the words of TESS).
     group: str
+    #: What identifies the recording in the corpus: the file name where it says everything (CREMA-D's
+    #: 1001_DFA_ANG_XX), the path below the folder where folders tell recordings apart (actor2/happy_01).
+    clip_id: str
     details: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -96,9 +99,11 @@ def build_corpus(
         task = progress.add_task(f"reading {dataset}", total=len(recordings), status="")
         for recording in recordings:
             progress.update(task, advance=1)
-            clip_id = Path(recording.relative).stem
-            if clip_id in seen_ids:
-                unread.append(SkippedFile(recording.relative, f"same recording name as {seen_ids[clip_id]}"))
+            clip_id = recording.clip_id
+            if clip_id in seen_ids:  # byte-identical copies were left out already: this one differs
+                unread.append(
+                    SkippedFile(recording.relative, f"clip id {clip_id} already taken by {seen_ids[clip_id]}")
+                )
                 continue
             try:
                 waveform, facts = read_audio(recording.path, options.sample_rate, options.length_policy)

@@ -18,7 +18,8 @@ from bsbench.types import Corpus, SkippedFile
 class NamedCorpusDataset:
     """Loads one published corpus from the folder its download unpacks to."""
 
-    version = "1.0.0"
+    #: 1.1.0: SAVEE's original layout (DC/a01.wav) names clips DC_a01, so no speaker's take is lost to another's.
+    version = "1.1.0"
 
     def __init__(self, corpus_format: CorpusFormat) -> None:
         self.format = corpus_format
@@ -43,7 +44,8 @@ class NamedCorpusDataset:
                 continue
             group = parsed.speaker if self.format.split_unit == "speaker" else parsed.text
             details = {**parsed.details, "text": parsed.text}
-            recordings.append(Recording(path, relative, parsed.code, parsed.speaker, group, details))
+            clip_id = parsed.clip_id or PurePosixPath(relative).stem
+            recordings.append(Recording(path, relative, parsed.code, parsed.speaker, group, clip_id, details))
         return build_corpus(
             self.name,
             recordings,

@@ -25,6 +25,9 @@ class ParsedName:
     #: Text spoken (a word or sentence code): TESS splits by it when speakers are too few.
     text: str
     details: dict[str, str] = field(default_factory=dict)
+    #: The recording's id where the file name alone does not identify it (SAVEE's original
+    #: layout keeps the speaker in the folder: DC/a01.wav); None: the file name without extension.
+    clip_id: str | None = None
 
 
 def _require(code: str, codes: dict[str, str] | frozenset[str], what: str, name: str) -> None:
@@ -117,7 +120,7 @@ def parse_savee(path: PurePosixPath) -> ParsedName:
     speaker = (speaker or path.parent.name).upper()
     _require(speaker, SAVEE_SPEAKERS, "speaker", path.as_posix())
     _require(code, SAVEE_CODES, "emotion", path.name)
-    return ParsedName(code, speaker, f"{code}{take}")
+    return ParsedName(code, speaker, f"{code}{take}", clip_id=f"{speaker}_{code}{take}")
 
 
 EMODB_CODES = {

@@ -90,8 +90,13 @@ class SlidingOcclusion:
         raise NotImplementedError
 
     def model_passes(self, params: Any, grid: InputGrid) -> int:
-        """Forward passes per clip: the clean input and one per window (each recomputing only its receptive field)."""
-        return 1 + len(self.windows(params, grid))
+        """Forward passes per clip: the clean input twice, then one per window (each recomputing its receptive field).
+
+        Incremental inference runs the clean input once whole, keeping every activation,
+        and once more as the first region, through the same path as the windows. (A network
+        torch.fx cannot trace skips the first of the two and makes one pass fewer.)
+        """
+        return 2 + len(self.windows(params, grid))
 
     def check_parameters(self, params: Any, network: torch.nn.Module, grid: InputGrid) -> None:
         """Windows that fit the grid (``windows`` refuses the others), a known fill, a batch of at least 1."""
