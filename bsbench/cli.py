@@ -656,7 +656,7 @@ def check_command(
     model_option: ModelOptions = None,
     data_dir: DataDirOption = None,
     dataset_option: DatasetOptions = None,
-    seed: Annotated[int, typer.Option(help="Seed of the check corpus, the network and the methods.")] = 0,
+    seed: Annotated[int, _seed_option("Seed of the check corpus, the network and the methods.")] = 0,
     list_checks: Annotated[bool, typer.Option("--list", help="List the checks of each kind and exit.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the results.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,

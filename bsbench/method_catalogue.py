@@ -2,7 +2,7 @@
 
 ``bsbench methods`` prints this so a user can price a run before starting it: the cost
 class, the model passes per clip at the default parameters (occlusion at the paper's
-1x10 window and 1x3 stride is 5,505 on the 128 x 134 log-mel grid, saliency is 1),
+1x10 window and 1x3 stride is 5,506 on the 128 x 134 log-mel grid, saliency is 1),
 and every parameter with its default, in the ``name:key=value`` syntax ``run`` accepts.
 """
 

@@ -117,7 +117,7 @@ def test_feature_ablation_is_constant_on_each_patch(registry, model, batch):
         registry.get("method", "feature-ablation").model_passes(
             build_parameters(registry.get("method", "feature-ablation").parameters, {}, "fa"), model.frontend.grid
         )
-        == 1 + 8 * 14
+        == 2 + 8 * 14
     )
 
 

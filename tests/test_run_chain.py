@@ -81,8 +81,8 @@ def test_run_writes_manifest_and_long_rows(finished_run):
 
 def test_explanations_keep_targets_salient_windows_and_concepts(finished_run):
     manifest = json.loads((finished_run / "manifest.json").read_text())
-    # model passes per clip: crp one, random none, occlusion one clean pass + 8 x 7 windows of 16 x 20
-    assert [m["model_passes_per_clip"] for m in manifest["methods"]] == [1, 0, 1 + 8 * 7]
+    # model passes per clip: crp one, random none, occlusion two clean passes + 8 x 7 windows of 16 x 20
+    assert [m["model_passes_per_clip"] for m in manifest["methods"]] == [1, 0, 2 + 8 * 7]
     records = [json.loads(line) for line in (finished_run / "explanations.jsonl").read_text().splitlines()]
     assert len(records) == 3 * 7
     labels = set(manifest["model"]["card"]["labels"])
@@ -102,12 +102,12 @@ def test_methods_lists_cost_and_parameters():
     done = bsbench("methods", "--json")
     assert done.returncode == 0, done.stderr
     rows = {row["name"]: row for row in json.loads(done.stdout)}
-    assert rows["occlusion"]["passes_per_clip"] == 1 + 128 * 43
+    assert rows["occlusion"]["passes_per_clip"] == 2 + 128 * 43
     assert rows["occlusion"]["parameters"] == "window=1x10,stride=1x3,baseline=floor,batch=192"
     assert rows["integrated-gradients"]["cost"] == "gradient" and rows["random"]["passes_per_clip"] == 0
     waveform = {row["name"]: row for row in json.loads(bsbench("methods", "--model", "wav-cnn", "--json").stdout)}
     # 2,400-sample windows every 720 samples over 32,000: ceil(29,600 / 720) + 1 = 43
-    assert waveform["occlusion"]["passes_per_clip"] == 1 + 43
+    assert waveform["occlusion"]["passes_per_clip"] == 2 + 43
 
 
 def test_leaderboard_reprints_from_files(finished_run):
