@@ -18,13 +18,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bsbench.audio_io import read_audio
-from bsbench.cue_accuracy import cue_agreement
-from bsbench.cue_vocabulary import ANALYSIS_RATE
-from bsbench.protocols import DatasetRequest
-from bsbench.registry import load_registry
-from bsbench.runner import select_clips
-from bsbench.types import Clip
+from bsbench.audio.reading import read_audio
+from bsbench.core.types import Clip
+from bsbench.cues.accuracy import cue_agreement
+from bsbench.grid.runner import select_clips
+from bsbench.interfaces.protocols import DatasetRequest
+from bsbench.interfaces.vocabulary import ANALYSIS_RATE
+from bsbench.registry.loader import load_registry
 
 SENTENCES = (
     "Kids are talking by the door.",

@@ -22,9 +22,9 @@ import time
 import pandas as pd
 from scipy import stats
 
-from bsbench.registry import load_registry
-from bsbench.removal import REMOVALS
-from bsbench.runner import RunConfig, run_benchmark
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.registry.loader import load_registry
+from bsbench.scoring.removal import REMOVALS
 
 CORPUS = {"placement": "localised"}
 METHODS = (

@@ -16,10 +16,10 @@ import argparse
 
 import numpy as np
 
-from bsbench.leaderboard import render
-from bsbench.registry import load_registry
-from bsbench.runner import RunConfig, run_benchmark
-from bsbench.statistics import bootstrap_interval
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.registry.loader import load_registry
+from bsbench.results.leaderboard import render
+from bsbench.results.statistics import bootstrap_interval
 
 CORPUS = {"placement": "localised", "clips_per_class": "12"}
 METHODS = ("occlusion:window=8x10,stride=8x5", "crp", "gradcam", "random")

@@ -7,9 +7,9 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-from bsbench.hookspecs import hookimpl
-from bsbench.registry import PluginLoadWarning, PluginRecord, Registry, load_registry
-from bsbench.types import Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
+from bsbench.core.types import Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
+from bsbench.interfaces.hookspecs import hookimpl
+from bsbench.registry.loader import PluginLoadWarning, PluginRecord, Registry, load_registry
 
 __all__ = [
     "Clip",

@@ -1,5 +1,5 @@
 """``python -m bsbench`` runs the command line."""
 
-from bsbench.cli import main
+from bsbench.cli.app import main
 
 main()

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from bsbench import hookimpl
-from bsbench.parameters import NoParameters
-from bsbench.protocols import LoadedModel, Scores, ScoringBatch
-from bsbench.types import InputGrid
+from bsbench.core.parameters import NoParameters
+from bsbench.core.types import InputGrid
+from bsbench.interfaces.protocols import LoadedModel, Scores, ScoringBatch
 
 
 def _level(inputs: torch.Tensor) -> np.ndarray:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from bsbench.model_store import trained_model
-from bsbench.protocols import DatasetRequest, LoadedModel, TrainingConfig
-from bsbench.registry import Registry, load_registry
-from bsbench.types import Corpus
+from bsbench.core.types import Corpus
+from bsbench.interfaces.protocols import DatasetRequest, LoadedModel, TrainingConfig
+from bsbench.models.store import trained_model
+from bsbench.registry.loader import Registry, load_registry
 from tests.tiny_wav2vec2 import save_tiny_source
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "paper-checkpoints"

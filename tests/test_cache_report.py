@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bsbench.cache_report import cache_summary, clear_cache
-from bsbench.cli import app
-from bsbench.errors import UsageError
-from bsbench.piece_cache import PieceCache
+from bsbench.cli.app import app
+from bsbench.core.errors import UsageError
+from bsbench.grid.cache_report import cache_summary, clear_cache
+from bsbench.grid.piece_cache import PieceCache
 
 
 def test_info_counts_files_and_clear_removes_only_the_named_kind(tmp_path, monkeypatch):

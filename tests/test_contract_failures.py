@@ -26,8 +26,8 @@ from bsbench_plugins.metrics.quantus_complexity import SparsenessMetric
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import FAILING, CheckResult, declared_failures, run_check
-from bsbench.protocols import DatasetRequest, as_scores
-from bsbench.types import Corpus
+from bsbench.core.types import Corpus
+from bsbench.interfaces.protocols import DatasetRequest, as_scores
 from tests.conftest import SMALL_CORPUS
 from tests.fake_distributions import make_distribution
 

@@ -13,8 +13,8 @@ from bsbench_plugins.models.hf_audio import HFAudioPlugin
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import run_check
-from bsbench.protocols import DatasetRequest
-from bsbench.registry import load_registry
+from bsbench.interfaces.protocols import DatasetRequest
+from bsbench.registry.loader import load_registry
 from bsbench.testing import parametrize_with_checks
 from tests.conftest import QUICK_METHOD_PARAMETERS, SMALL_CORPUS
 from tests.corpus_trees import make_crema_d, make_emodb, make_ravdess, make_savee, make_tess

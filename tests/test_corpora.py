@@ -10,13 +10,13 @@ import pytest
 import soundfile
 from typer.testing import CliRunner
 
-from bsbench.cli import app
-from bsbench.corpus_info import corpus_record
-from bsbench.corpus_store import load_saved_corpus, save_corpus
-from bsbench.errors import UsageError
-from bsbench.labels import select_emotions
-from bsbench.runner import load_corpus
-from bsbench.types import Corpus
+from bsbench.cli.app import app
+from bsbench.core.errors import UsageError
+from bsbench.core.types import Corpus
+from bsbench.corpus.info import corpus_record
+from bsbench.corpus.labels import select_emotions
+from bsbench.corpus.store import load_saved_corpus, save_corpus
+from bsbench.grid.runner import load_corpus
 from tests.corpus_trees import CorpusTree, make_crema_d, make_emodb, make_ravdess, make_savee, make_tess
 from tests.test_run_chain import bsbench
 

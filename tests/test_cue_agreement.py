@@ -10,10 +10,10 @@ from bsbench_plugins.cues.egemaps_cues import EgemapsCues
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
 from bsbench_plugins.cues.praat_cues import PraatCues
 
-from bsbench.audio_io import read_audio
-from bsbench.cue_accuracy import cue_agreement
-from bsbench.cue_vocabulary import ANALYSIS_RATE
-from bsbench.types import Clip
+from bsbench.audio.reading import read_audio
+from bsbench.core.types import Clip
+from bsbench.cues.accuracy import cue_agreement
+from bsbench.interfaces.vocabulary import ANALYSIS_RATE
 
 SENTENCES = {"en": "Kids are talking by the door.", "en+f3": "I wonder what this is about, she said."}
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
 
-from bsbench.cache import cache_dir
-from bsbench.cue_cache import cached_tracks
-from bsbench.cue_vocabulary import CUE_VOCABULARY, VOICED_ONLY_CUES, analysis_samples, frame_count
-from bsbench.errors import DataError
-from bsbench.types import Clip
+from bsbench.core.cache import cache_dir
+from bsbench.core.errors import DataError
+from bsbench.core.types import Clip
+from bsbench.cues.cache import cached_tracks
+from bsbench.interfaces.vocabulary import CUE_VOCABULARY, VOICED_ONLY_CUES, analysis_samples, frame_count
 
 
 def clip(samples: np.ndarray, rate: int = 16_000, name: str = "c") -> Clip:

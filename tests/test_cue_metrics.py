@@ -23,11 +23,18 @@ from bsbench_plugins.metrics.cue_relevance import (
     relevance_on_cue_grid,
 )
 
-from bsbench.errors import UsageError
-from bsbench.protocols import DatasetRequest, LoadedModel, MetricPlugin, ProfilePlugin, ScoringBatch, metric_settings
-from bsbench.registry import Registry
-from bsbench.scoring import plan_metrics
-from bsbench.types import Clip, CueTracks, Explanation, GroundTruth, InputGrid
+from bsbench.core.errors import UsageError
+from bsbench.core.types import Clip, CueTracks, Explanation, GroundTruth, InputGrid
+from bsbench.interfaces.protocols import (
+    DatasetRequest,
+    LoadedModel,
+    MetricPlugin,
+    ProfilePlugin,
+    ScoringBatch,
+    metric_settings,
+)
+from bsbench.registry.loader import Registry
+from bsbench.scoring.plans import plan_metrics
 from tests.conftest import SMALL_CORPUS
 
 GRID = InputGrid(seconds_per_frame=0.015, n_frames=134, bin_frequencies_hz=tuple(range(128)))

@@ -11,7 +11,7 @@ import pytest
 import soundfile
 from typer.testing import CliRunner
 
-from bsbench.cli import app
+from bsbench.cli.app import app
 from tests.test_run_chain import bsbench
 
 

@@ -25,14 +25,14 @@ import pytest
 import soundfile
 import torch
 
-from bsbench.audio_io import MAX_SECONDS_ENV, AudioFileError, max_audio_seconds, read_audio
-from bsbench.corpus_store import ARRAYS, INDEX, load_saved_corpus
-from bsbench.cue_cache import GRID_KEY, VOICED_KEY, VOICED_ONLY_KEY, cached_tracks
-from bsbench.errors import CheckpointError, DataError, UsageError
-from bsbench.model_store import CARD_FILE, MODEL_FILE, cached_models, load_checkpoint, read_card, trained_model
-from bsbench.protocols import DatasetRequest
-from bsbench.registry import Registry
-from bsbench.types import Corpus
+from bsbench.audio.reading import MAX_SECONDS_ENV, AudioFileError, max_audio_seconds, read_audio
+from bsbench.core.errors import CheckpointError, DataError, UsageError
+from bsbench.core.types import Corpus
+from bsbench.corpus.store import ARRAYS, INDEX, load_saved_corpus
+from bsbench.cues.cache import GRID_KEY, VOICED_KEY, VOICED_ONLY_KEY, cached_tracks
+from bsbench.interfaces.protocols import DatasetRequest
+from bsbench.models.store import CARD_FILE, MODEL_FILE, cached_models, load_checkpoint, read_card, trained_model
+from bsbench.registry.loader import Registry
 from tests.test_cue_cache_and_vocabulary import CountingLibrosa
 
 CPU = torch.device("cpu")

@@ -10,10 +10,10 @@ import pytest
 import soundfile
 from typer.testing import CliRunner
 
-from bsbench.cli import app
-from bsbench.corpus_export import export_clips
-from bsbench.errors import DataError
-from bsbench.types import Clip
+from bsbench.cli.app import app
+from bsbench.core.errors import DataError
+from bsbench.core.types import Clip
+from bsbench.corpus.export import export_clips
 from tests.test_run_chain import SMALL_OPTIONS, bsbench
 
 runner = CliRunner()

@@ -20,10 +20,10 @@ from bsbench_plugins.cues.egemaps_cues import EgemapsCues
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
 from scipy.stats import spearmanr
 
-from bsbench.cue_vocabulary import CUE_VOCABULARY, SECONDS_PER_FRAME, VOICED_ONLY_CUES, frame_count
-from bsbench.errors import DataError
-from bsbench.protocols import CueExtractorPlugin
-from bsbench.types import Clip, Corpus, CueTracks
+from bsbench.core.errors import DataError
+from bsbench.core.types import Clip, Corpus, CueTracks
+from bsbench.interfaces.protocols import CueExtractorPlugin
+from bsbench.interfaces.vocabulary import CUE_VOCABULARY, SECONDS_PER_FRAME, VOICED_ONLY_CUES, frame_count
 
 RATE = 16_000
 #: Lags (frames) searched when locating the peak of a cross-correlation.

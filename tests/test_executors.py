@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bsbench.cluster_config import load_slurm_settings, slurm_cluster, torch_threads
-from bsbench.errors import UsageError
-from bsbench.executors import run_jobs, threads_per_worker
-from bsbench.runner import RunConfig, run_benchmark
+from bsbench.core.errors import UsageError
+from bsbench.grid.cluster_config import load_slurm_settings, slurm_cluster, torch_threads
+from bsbench.grid.executors import run_jobs, threads_per_worker
+from bsbench.grid.runner import RunConfig, run_benchmark
 from tests.conftest import SMALL_CORPUS
 
 GRID = dict(

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
 
-from bsbench.frontend import LogMelFrontEnd
-from bsbench.protocols import DatasetRequest
-from bsbench.types import Clip
+from bsbench.audio.frontend import LogMelFrontEnd
+from bsbench.core.types import Clip
+from bsbench.interfaces.protocols import DatasetRequest
 from tests.conftest import SMALL_CORPUS
 
 

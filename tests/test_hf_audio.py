@@ -24,12 +24,12 @@ from bsbench_plugins.models.hf_audio import NEEDS_SOURCE, NEEDS_TRANSFORMERS, HF
 from captum.attr import LayerGradCam
 from torch import nn
 
-from bsbench.errors import CheckpointError, UsageError
-from bsbench.frontend import WaveformSettings
-from bsbench.model_store import load_checkpoint
-from bsbench.protocols import LoadedModel
-from bsbench.training import train_model
-from bsbench.types import Corpus
+from bsbench.audio.frontend import WaveformSettings
+from bsbench.core.errors import CheckpointError, UsageError
+from bsbench.core.types import Corpus
+from bsbench.interfaces.protocols import LoadedModel
+from bsbench.models.store import load_checkpoint
+from bsbench.models.training import train_model
 from tests.tiny_wav2vec2 import SAMPLE_RATE, SAVED_LABELS, tiny_config
 
 CPU = torch.device("cpu")

@@ -1,6 +1,6 @@
 """Hostile or odd input: one clear line and a non-zero exit code, never a traceback; names shown verbatim but safely.
 
-Commands run in-process through ``bsbench.cli.main`` (the console entry point, with its
+Commands run in-process through ``bsbench.cli.app.main`` (the console entry point, with its
 one-line error printer), so an exception that escapes it fails the test with its traceback.
 """
 
@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bsbench import cli
-from bsbench.option_checks import MAX_SEED
-from bsbench.registry import Registry
-from bsbench.runner import RunConfig, run_benchmark
-from bsbench.store import MANIFEST, RESULTS
-from bsbench.terminal_text import safe_for_terminal
+from bsbench.cli import app as cli
+from bsbench.cli.terminal_text import safe_for_terminal
+from bsbench.core.option_checks import MAX_SEED
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.registry.loader import Registry
+from bsbench.results.store import MANIFEST, RESULTS
 
 #: A clip name matplotlib would read as mathtext ($5_$ is a subscript) and fail on.
 DOLLARS = "cost_$5_$10"

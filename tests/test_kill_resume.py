@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from benchmarks.speed.kill_resume import kill_trials, result_values
-from bsbench.errors import ResultsError
-from bsbench.registry import load_registry
-from bsbench.runner import RunConfig, run_benchmark
-from bsbench.store import read_run
+from bsbench.core.errors import ResultsError
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.registry.loader import load_registry
+from bsbench.results.store import read_run
 from tests.conftest import SMALL_CORPUS
 
 
@@ -47,7 +47,7 @@ def test_a_new_configuration_claims_the_folder_before_rewriting_its_manifest(tmp
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # as a kill right after the new manifest was written
 
-    monkeypatch.setattr("bsbench.runner.predict_clips", killed)
+    monkeypatch.setattr("bsbench.grid.runner.predict_clips", killed)
     with pytest.raises(KeyboardInterrupt):
         run_benchmark(replace(first, methods=("random",)), registry, show_progress=False)
     manifest = json.loads((out / "manifest.json").read_text())

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from bsbench_plugins.methods.occlusion.plugin import OcclusionParameters
 
-from bsbench.errors import UsageError
-from bsbench.leaderboard import aggregate, model_quality, render, wide
-from bsbench.parameters import build_parameters, parse_key_values, split_spec
-from bsbench.statistics import bootstrap_interval
+from bsbench.core.errors import UsageError
+from bsbench.core.parameters import build_parameters, parse_key_values, split_spec
+from bsbench.results.leaderboard import aggregate, model_quality, render, wide
+from bsbench.results.statistics import bootstrap_interval
 
 
 def rows() -> pd.DataFrame:

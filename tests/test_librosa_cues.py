@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
 
-from bsbench.cue_vocabulary import frame_count
-from bsbench.errors import DataError
-from bsbench.types import Clip
+from bsbench.core.errors import DataError
+from bsbench.core.types import Clip
+from bsbench.interfaces.vocabulary import frame_count
 
 RATE = 16_000
 

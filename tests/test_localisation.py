@@ -9,11 +9,11 @@ import pytest
 from bsbench_plugins.metrics.quantus_localisation import RelevanceMassAccuracyMetric, RelevanceRankAccuracyMetric
 
 from bsbench import hookimpl
-from bsbench.errors import UsageError
-from bsbench.protocols import DatasetRequest, ScoringBatch
-from bsbench.registry import load_registry
-from bsbench.runner import RunConfig, evidence_masks, run_benchmark, select_clips
-from bsbench.types import Corpus, Explanation
+from bsbench.core.errors import UsageError
+from bsbench.core.types import Corpus, Explanation
+from bsbench.grid.runner import RunConfig, evidence_masks, run_benchmark, select_clips
+from bsbench.interfaces.protocols import DatasetRequest, ScoringBatch
+from bsbench.registry.loader import load_registry
 from tests.conftest import SMALL_CORPUS
 
 LOCALISED = {**SMALL_CORPUS, "placement": "localised"}

@@ -12,12 +12,12 @@ import pytest
 import torch
 from bsbench_plugins.methods.crp import CrpParameters
 
-from bsbench.model_store import trained_model
-from bsbench.parameters import build_parameters
-from bsbench.protocols import Attribution, LoadedModel, as_attribution
-from bsbench.registry import Registry
-from bsbench.salient_windows import relevance_over_time, salient_windows
-from bsbench.types import Explanation
+from bsbench.core.parameters import build_parameters
+from bsbench.core.types import Explanation
+from bsbench.cues.windows import relevance_over_time, salient_windows
+from bsbench.interfaces.protocols import Attribution, LoadedModel, as_attribution
+from bsbench.models.store import trained_model
+from bsbench.registry.loader import Registry
 from tests.conftest import QUICK_METHOD_PARAMETERS
 
 CPU = torch.device("cpu")
@@ -84,7 +84,7 @@ def test_lrp_composites_differ(registry, model, batch, composite):
 
 
 def test_unknown_lrp_composite_is_named(registry, model, batch):
-    from bsbench.errors import UsageError
+    from bsbench.core.errors import UsageError
 
     with pytest.raises(UsageError, match="composite 'alpha' is not one of epsilon-plus-flat"):
         explain(registry, model, *batch, "lrp", composite="alpha")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from bsbench.errors import UsageError
-from bsbench.parameters import build_parameters
-from bsbench.protocols import as_attribution
+from bsbench.core.errors import UsageError
+from bsbench.core.parameters import build_parameters
+from bsbench.interfaces.protocols import as_attribution
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ from bsbench_plugins.metrics.quantus_faithfulness import (
     features_per_step,
 )
 
-from bsbench.protocols import ScoringBatch, as_attribution
-from bsbench.salient_cues import differences_with_reasons, standardised_differences
-from bsbench.salient_windows import frames_inside, salient_windows
-from bsbench.types import CueTracks, Explanation, InputGrid
+from bsbench.core.types import CueTracks, Explanation, InputGrid
+from bsbench.cues.salient import differences_with_reasons, standardised_differences
+from bsbench.cues.windows import frames_inside, salient_windows
+from bsbench.interfaces.protocols import ScoringBatch, as_attribution
 
 GRID = InputGrid(seconds_per_frame=0.015, n_frames=134, bin_frequencies_hz=tuple(range(128)))
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from bsbench.model_store import load_checkpoint, trained_model
-from bsbench.parameters import build_parameters
-from bsbench.protocols import LoadedModel
-from bsbench.salient_windows import salient_windows
-from bsbench.types import Explanation
+from bsbench.core.parameters import build_parameters
+from bsbench.core.types import Explanation
+from bsbench.cues.windows import salient_windows
+from bsbench.interfaces.protocols import LoadedModel
+from bsbench.models.store import load_checkpoint, trained_model
 
 CPU = torch.device("cpu")
 INPUT_SHAPES = {"crnn": (128, 134), "wav-cnn": (1, 32_000)}

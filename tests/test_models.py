@@ -11,8 +11,8 @@ import pytest
 import torch
 from bsbench_plugins.models.resnet_small import PAPER_LABEL_ORDER, ResNetSmallPlugin
 
-from bsbench.errors import CheckpointError
-from bsbench.model_store import load_checkpoint, model_folder
+from bsbench.core.errors import CheckpointError
+from bsbench.models.store import load_checkpoint, model_folder
 from tests.conftest import PAPER_TESS
 
 CPU = torch.device("cpu")
@@ -91,7 +91,7 @@ def test_trained_model_has_card_and_is_cached(small_model, registry, small_corpu
 def test_models_lists_cached_checkpoints_with_their_cards(small_model, isolated_cache):
     from typer.testing import CliRunner
 
-    from bsbench.cli import app
+    from bsbench.cli.app import app
 
     (isolated_cache / "models" / "unfinished").mkdir(parents=True, exist_ok=True)  # no card: left out
     result = CliRunner().invoke(app, ["models", "--json"], catch_exceptions=False)

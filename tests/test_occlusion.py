@@ -17,8 +17,8 @@ from bsbench_plugins.models.resnet_small import ResNetSmall
 from captum.attr import FeatureAblation, Occlusion
 from torch import nn
 
-from bsbench.errors import UsageError
-from bsbench.protocols import LoadedModel
+from bsbench.core.errors import UsageError
+from bsbench.interfaces.protocols import LoadedModel
 
 
 def captum_map(network, inputs, baseline, window, stride, target):

@@ -11,11 +11,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from bsbench.cli import app
-from bsbench.errors import UsageError
-from bsbench.network_guard import NetworkGuard
-from bsbench.registry import load_registry
-from bsbench.runner import RunConfig, run_benchmark
+from bsbench.cli.app import app
+from bsbench.core.errors import UsageError
+from bsbench.grid.network_guard import NetworkGuard
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.registry.loader import load_registry
 from tests.broken_plugins import BROKEN_METHODS, BROKEN_METRICS, BrokenPackage
 from tests.conftest import SMALL_CORPUS
 
@@ -82,7 +82,7 @@ def test_broken_plugins_change_no_other_result_and_are_never_cached(runs):
 
 
 def test_cli_exits_1_on_broken_plugins_unless_keep_going(tmp_path, monkeypatch, broken_registry, small_model):
-    monkeypatch.setattr("bsbench.cli._registry", lambda: broken_registry)
+    monkeypatch.setattr("bsbench.cli.app._registry", lambda: broken_registry)
     common = ["run", *[a for k, v in SMALL_CORPUS.items() for a in ("--dataset-option", f"{k}={v}")]]
     common += ["--epochs", "2", "--limit", "7", "--device", "cpu", "-q", "-m", "weight-mutator", "-m", "energy"]
     common += ["--metric", "relevance-mass-accuracy"]
@@ -147,7 +147,7 @@ def test_method_parameters_are_checked_before_any_work(tmp_path, monkeypatch, sp
     def no_training(*args, **kwargs):
         raise AssertionError("trained before the parameters were checked")
 
-    monkeypatch.setattr("bsbench.runner.trained_model", no_training)
+    monkeypatch.setattr("bsbench.grid.runner.trained_model", no_training)
     config = _config(tmp_path, "refused", (spec,), ("relevance-mass-accuracy",))
     with pytest.raises(UsageError, match=re.escape(message)):
         run_benchmark(replace(config, epochs=1, seed=12345), load_registry(), show_progress=False)

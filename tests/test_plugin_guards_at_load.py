@@ -22,7 +22,8 @@ from bsbench import hookimpl
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import run_check
-from bsbench.cue_vocabulary import (
+from bsbench.interfaces.protocols import ProfileCell
+from bsbench.interfaces.vocabulary import (
     BUILTIN_CUE_VOCABULARY,
     CUE_VOCABULARY,
     VOICED_ONLY_CUES,
@@ -30,8 +31,7 @@ from bsbench.cue_vocabulary import (
     cue_units,
     use_vocabulary,
 )
-from bsbench.protocols import ProfileCell
-from bsbench.registry import PluginLoadWarning, Registry, load_registry, protocol_violations
+from bsbench.registry.loader import PluginLoadWarning, Registry, load_registry, protocol_violations
 from bsbench.testing.parametrize import kind_of
 
 BREATHINESS = ("breathiness", "dB (H1-H2)", True, "first minus second harmonic amplitude; high = breathy")
@@ -94,7 +94,7 @@ def test_an_extractor_naming_a_cue_outside_the_vocabulary_is_rejected_with_how_t
     registry, messages = load(bsbench_breathy=package(bsbench_register_cues=lambda register: register(Unbuilt())))
     assert messages == [
         "plugin package 'bsbench-breathy': cues 'librosa-breathy' breaks the cues protocol: cues outside the "
-        f"vocabulary: breathiness, creak (use names from bsbench/cue_vocabulary.py or {HOW_TO_DECLARE})"
+        f"vocabulary: breathiness, creak (use names from bsbench/interfaces/vocabulary.py or {HOW_TO_DECLARE})"
     ]
     assert "librosa-breathy" not in registry.cue_extractors()
     assert protocol_violations("cues", LibrosaCues()) == []

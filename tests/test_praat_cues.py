@@ -20,10 +20,10 @@ from bsbench_plugins.cues.librosa_cues import LibrosaCues
 from bsbench_plugins.cues.praat_cues import SHORT_CLIP_S, PraatCues, syllable_nuclei
 from scipy import signal, stats
 
-from bsbench.cue_vocabulary import VOICED_ONLY_CUES, analysis_samples, frame_count
-from bsbench.errors import DataError
-from bsbench.protocols import DatasetRequest
-from bsbench.types import Clip, Corpus, CueTracks
+from bsbench.core.errors import DataError
+from bsbench.core.types import Clip, Corpus, CueTracks
+from bsbench.interfaces.protocols import DatasetRequest
+from bsbench.interfaces.vocabulary import VOICED_ONLY_CUES, analysis_samples, frame_count
 from tests.conftest import SMALL_CORPUS
 
 RATE = 16_000

@@ -20,12 +20,12 @@ from bsbench_plugins.metrics.quantus_calls import ALL_ZERO_MAP
 from bsbench_plugins.metrics.quantus_localisation import NO_EVIDENCE
 from bsbench_plugins.metrics.quantus_robustness import sensitivities
 
-from bsbench.errors import UsageError
-from bsbench.grid_work import PlannedMethod, method_explainer
-from bsbench.protocols import DatasetRequest, ScoringBatch, as_attribution, as_scores, declared_metric_cost
-from bsbench.runner import evidence_masks, select_clips
-from bsbench.scoring import CONSTANT_MAP, plan_metrics, score_batch
-from bsbench.types import Explanation
+from bsbench.core.errors import UsageError
+from bsbench.core.types import Explanation
+from bsbench.explain.method_plan import PlannedMethod, method_explainer
+from bsbench.grid.runner import evidence_masks, select_clips
+from bsbench.interfaces.protocols import DatasetRequest, ScoringBatch, as_attribution, as_scores, declared_metric_cost
+from bsbench.scoring.plans import CONSTANT_MAP, plan_metrics, score_batch
 from tests.conftest import SMALL_CORPUS
 
 SEED = 7

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bsbench.errors import UnknownPluginError
-from bsbench.registry import KINDS, PluginLoadWarning, load_registry, protocol_violations
+from bsbench.core.errors import UnknownPluginError
+from bsbench.registry.loader import KINDS, PluginLoadWarning, load_registry, protocol_violations
 from tests.fake_distributions import make_distribution
 
 GOOD_PLUGIN = """
@@ -143,13 +143,13 @@ def test_cli_plugins_rejects_unknown_kind():
 
 def test_every_hook_is_documented_and_used(registry):
     """The hook spec file is the extension API's documentation: no hook without docs or a built-in user."""
-    from bsbench import hookspecs
+    from bsbench.interfaces import hookspecs
 
     for kind, hook_name in hookspecs.KIND_HOOKS.items():
         spec = getattr(hookspecs, hook_name)
         assert spec.__doc__ and len(spec.__doc__.split()) >= 5, hook_name
         assert registry.records(kind), f"no built-in plugin registers through {hook_name}"
-    # the vocabulary hook registers no plugin (the built-in cues are bsbench/cue_vocabulary.py): docs only
+    # the vocabulary hook registers no plugin (the built-in cues are bsbench/interfaces/vocabulary.py): docs only
     declared = {name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "bsbench_spec")}
     assert declared == {*hookspecs.KIND_HOOKS.values(), hookspecs.VOCABULARY_HOOK}
     assert "register(name, unit, voiced_only, meaning)" in getattr(hookspecs, hookspecs.VOCABULARY_HOOK).__doc__

@@ -17,14 +17,14 @@ import quantus
 import torch
 from bsbench_plugins.metrics.road import RoadParameters, removal_fractions, road_curves, road_inputs
 
-from bsbench.audio_edit import resynthesis_for, unsupported_reason
-from bsbench.errors import UsageError
-from bsbench.frontend import LogMelFrontEnd, WaveformFrontEnd
-from bsbench.protocols import ScoringBatch, as_scores
-from bsbench.removal import REMOVALS, Remover, quantus_perturbation, removal_unavailable
-from bsbench.removal.imputation import noisy_linear
-from bsbench.scoring import plan_metrics
-from bsbench.types import Explanation, InputGrid
+from bsbench.audio.frontend import LogMelFrontEnd, WaveformFrontEnd
+from bsbench.audio.resynthesis import resynthesis_for, unsupported_reason
+from bsbench.core.errors import UsageError
+from bsbench.core.types import Explanation, InputGrid
+from bsbench.interfaces.protocols import ScoringBatch, as_scores
+from bsbench.scoring.plans import plan_metrics
+from bsbench.scoring.removal import REMOVALS, Remover, quantus_perturbation, removal_unavailable
+from bsbench.scoring.removal.imputation import noisy_linear
 
 SEED = 3
 
@@ -203,7 +203,7 @@ def test_road_scores_an_informed_order_above_its_reverse(registry, batch):
 
 
 def test_a_run_skips_audio_removal_on_a_front_end_it_cannot_resynthesise(registry):
-    from bsbench.runner import _unavailable_removals
+    from bsbench.grid.runner import _unavailable_removals
 
     metrics = plan_metrics(registry, ["pixel-flipping:removal=audio", "road:removal=mean", "faithfulness-correlation"])
     skipped = _unavailable_removals(metrics, OpaqueFrontEnd(), "resnet-small")
@@ -218,8 +218,8 @@ def test_a_run_skips_audio_removal_on_a_front_end_it_cannot_resynthesise(registr
 
 
 def test_runs_scored_before_the_removal_parameter_read_back_as_floor(tmp_path):
-    from bsbench.store import read_run, write_manifest, write_results
-    from bsbench.types import ResultRow
+    from bsbench.core.types import ResultRow
+    from bsbench.results.store import read_run, write_manifest, write_results
 
     metrics = [
         {"name": "pixel-flipping", "higher_is_better": False, "settings": {"steps": 64, "perturb_baseline": "black"}},

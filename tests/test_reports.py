@@ -15,15 +15,15 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from bsbench.clip_explanation import explain_clip
 from bsbench.contracts.context import CheckContext
-from bsbench.example_store import read_examples
-from bsbench.figures.clip import clip_figure
-from bsbench.leaderboard import aggregate, render
-from bsbench.model_store import MODEL_FILE, model_folder
-from bsbench.registry import load_registry
-from bsbench.report import build_report
-from bsbench.runner import RunConfig, plan_methods, run_benchmark
+from bsbench.explain.clip import explain_clip
+from bsbench.grid.runner import RunConfig, plan_methods, run_benchmark
+from bsbench.models.store import MODEL_FILE, model_folder
+from bsbench.registry.loader import load_registry
+from bsbench.report.figures.clip import clip_figure
+from bsbench.report.html import build_report
+from bsbench.results.example_store import read_examples
+from bsbench.results.leaderboard import aggregate, render
 from tests.conftest import SMALL_CORPUS
 
 QUICK = RunConfig(dataset_options=SMALL_CORPUS, epochs=2, limit=14, device="cpu", metric_preset="quick")

@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from bsbench.cli import app
-from bsbench.hookspecs import hookimpl
-from bsbench.parameters import NoParameters
-from bsbench.piece_cache import PieceCache
-from bsbench.registry import load_registry
-from bsbench.runner import RunConfig, plan_run, run_benchmark
+from bsbench.cli.app import app
+from bsbench.core.parameters import NoParameters
+from bsbench.grid.piece_cache import PieceCache
+from bsbench.grid.runner import RunConfig, plan_run, run_benchmark
+from bsbench.interfaces.hookspecs import hookimpl
+from bsbench.registry.loader import load_registry
 from tests.conftest import SMALL_CORPUS
 
 SMALL_OPTIONS = [arg for key, value in SMALL_CORPUS.items() for arg in ("--dataset-option", f"{key}={value}")]
@@ -166,7 +166,7 @@ class _FailingPlugin:
 
 @pytest.mark.parametrize(("keep_going", "code"), [(False, 1), (True, 0)])
 def test_failed_pieces_set_the_exit_code_unless_keep_going(tmp_path, monkeypatch, keep_going, code):
-    monkeypatch.setattr("bsbench.cli._registry", lambda: load_registry(extra_plugins={"failing": _FailingPlugin()}))
+    monkeypatch.setattr("bsbench.cli.app._registry", lambda: load_registry(extra_plugins={"failing": _FailingPlugin()}))
     args = [*RUN, "-m", "fails-on-angry", "-m", "random", "--metric", "sparseness", "--out", str(tmp_path / "r")]
     done = CliRunner().invoke(app, [*args, *(["--keep-going"] if keep_going else [])])
     assert done.exit_code == code, done.output

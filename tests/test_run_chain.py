@@ -14,9 +14,9 @@ import pytest
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
 
 from bsbench import hookimpl
-from bsbench.registry import load_registry
-from bsbench.runner import RunConfig, run_benchmark
-from bsbench.types import RESULT_COLUMNS
+from bsbench.core.types import RESULT_COLUMNS
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.registry.loader import load_registry
 from tests.conftest import SMALL_CORPUS
 
 SMALL_OPTIONS = [arg for key, value in SMALL_CORPUS.items() for arg in ("--dataset-option", f"{key}={value}")]
@@ -211,7 +211,7 @@ class FlakyCues:
     cues: ClassVar[dict[str, str]] = {"loudness": "a.u."}
 
     def extract(self, clip):
-        from bsbench.types import CueTracks
+        from bsbench.core.types import CueTracks
 
         if clip.label == "angry":
             raise RuntimeError("cannot decode")

@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from bsbench.errors import UsageError
-from bsbench.grid_work import PlannedMethod, method_explainer
-from bsbench.hookspecs import hookimpl
-from bsbench.metric_catalogue import metric_catalogue
-from bsbench.parameters import NoParameters
-from bsbench.protocols import ScoringBatch, as_attribution
-from bsbench.registry import load_registry
-from bsbench.runner import RunConfig, run_benchmark
-from bsbench.scoring import CONSTANT_MAP, NON_FINITE_MAP, UNDEFINED, plan_metrics, score_batch
-from bsbench.types import Explanation
+from bsbench.cli.metric_catalogue import metric_catalogue
+from bsbench.core.errors import UsageError
+from bsbench.core.parameters import NoParameters
+from bsbench.core.types import Explanation
+from bsbench.explain.method_plan import PlannedMethod, method_explainer
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.interfaces.hookspecs import hookimpl
+from bsbench.interfaces.protocols import ScoringBatch, as_attribution
+from bsbench.registry.loader import load_registry
+from bsbench.scoring.plans import CONSTANT_MAP, NON_FINITE_MAP, UNDEFINED, plan_metrics, score_batch
 from tests.conftest import SMALL_CORPUS
 
 
@@ -184,3 +184,57 @@ def _registry_with(metric):
             register(metric)
 
     return load_registry(extra_plugins={f"{metric.name}-test-package": Plugin()})
+
+
+def test_every_metric_requirement_is_a_batch_field_or_needs_none():
+    from bsbench.interfaces.protocols import METRIC_REQUIREMENTS
+    from bsbench.scoring.batch import REQUIREMENT_FIELDS
+
+    assert set(REQUIREMENT_FIELDS) | {"model", "ground-truth"} == METRIC_REQUIREMENTS
+
+
+def test_a_batch_holds_exactly_what_its_metric_requires():
+    import numpy as np
+
+    from bsbench.scoring.batch import BatchSource
+
+    called = []
+
+    def provide(name, value):
+        def provider():
+            called.append(name)
+            return value
+
+        return provider
+
+    class Needs:
+        name = "needs-cues"
+        requires = frozenset({"cues"})
+
+    class Blind:
+        name = "blind"
+        requires = frozenset({"model"})
+
+    class WantsProfile:
+        name = "wants-profile"
+        requires = frozenset({"masks", "profile"})
+
+    source = BatchSource(
+        None, (), np.zeros((0, 1, 1)), np.zeros(0), (), 3,
+        {"cues": provide("cues", ("tracks",)), "masks": provide("masks", np.ones((0, 1, 1)))},
+        lambda metric, params: f"profile of {metric.name} with {params}",
+    )  # fmt: skip
+    blind = source.batch_for(Blind())
+    assert (blind.cue_tracks, blind.masks, blind.explainer, blind.profile) == (None, None, None, None)
+    assert called == []
+    assert source.batch_for(Needs()).cue_tracks == ("tracks",) and called == ["cues"]
+    chosen = source.batch_for(WantsProfile(), "p")
+    assert chosen.profile == "profile of wants-profile with p" and chosen.masks is not None
+    assert chosen.cue_tracks is None and chosen.seed == 3
+
+    class WantsExplainer:
+        name = "wants-explainer"
+        requires = frozenset({"explainer"})
+
+    with pytest.raises(ValueError, match="wants-explainer requires 'explainer'"):
+        source.batch_for(WantsExplainer())

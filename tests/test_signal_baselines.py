@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bsbench.parameters import NoParameters
+from bsbench.core.parameters import NoParameters
 
 
 def test_energy_is_the_level_above_the_clips_floor(registry, small_model, small_corpus):

@@ -13,10 +13,11 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from bsbench.cli import app, main
-from bsbench.errors import UsageError
-from bsbench.leaderboard import aggregate, ranked_metrics, render, wide
-from bsbench.statistics import (
+from bsbench.cli.app import app, main
+from bsbench.core.errors import UsageError
+from bsbench.core.types import ResultRow
+from bsbench.results.leaderboard import aggregate, ranked_metrics, render, wide
+from bsbench.results.statistics import (
     BOOTSTRAP_RESAMPLES,
     bootstrap_interval,
     holm_adjust,
@@ -24,8 +25,7 @@ from bsbench.statistics import (
     pairwise_comparisons,
     rank_intervals,
 )
-from bsbench.store import write_manifest, write_results
-from bsbench.types import ResultRow
+from bsbench.results.store import write_manifest, write_results
 
 runner = CliRunner()
 

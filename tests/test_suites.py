@@ -11,12 +11,12 @@ import pytest
 from bsbench_plugins.datasets.corpora.loading import AudioCorpusOptions
 from bsbench_plugins.datasets.synthetic.corpus import SyntheticOptions
 
-from bsbench.errors import UsageError
-from bsbench.parameters import build_parameters
-from bsbench.registry import Registry
-from bsbench.runner import RunConfig, plan_methods
-from bsbench.scoring import plan_metrics
-from bsbench.suites import BUILTIN_DIR, Suite, apply_overrides, builtin_suites, load_suite
+from bsbench.core.errors import UsageError
+from bsbench.core.parameters import build_parameters
+from bsbench.grid.runner import RunConfig, plan_methods
+from bsbench.grid.suites import BUILTIN_DIR, Suite, apply_overrides, builtin_suites, load_suite
+from bsbench.registry.loader import Registry
+from bsbench.scoring.plans import plan_metrics
 
 PAPER_OCCLUSION = "occlusion:window=1x10,stride=1x3"
 
@@ -297,7 +297,7 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 def test_run_with_a_suite_takes_its_entries_and_the_typed_flags(tmp_path):
     from typer.testing import CliRunner
 
-    from bsbench.cli import app
+    from bsbench.cli.app import app
 
     out = tmp_path / "quick"
     done = CliRunner().invoke(app, ["run", "--suite", "quick", "--limit", "3", "-m", "random", "--out", str(out), "-q"])

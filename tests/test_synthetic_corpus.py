@@ -17,12 +17,12 @@ from bsbench_plugins.datasets.synthetic.utterance import synthesise_clip
 from bsbench_plugins.datasets.synthetic.voice import Speaker, VoiceSettings
 from parselmouth.praat import call
 
-from bsbench.corpus_store import ARRAYS, INDEX
-from bsbench.cue_accuracy import cue_accuracy
-from bsbench.errors import DataError, UsageError
-from bsbench.frontend import LogMelFrontEnd
-from bsbench.protocols import DatasetRequest
-from bsbench.runner import select_clips
+from bsbench.audio.frontend import LogMelFrontEnd
+from bsbench.core.errors import DataError, UsageError
+from bsbench.corpus.store import ARRAYS, INDEX
+from bsbench.cues.accuracy import cue_accuracy
+from bsbench.grid.runner import select_clips
+from bsbench.interfaces.protocols import DatasetRequest
 from tests.conftest import SMALL_CORPUS
 
 SPEAKER = Speaker("probe", f0_hz=120.0, formant_scale=1.0, syllables_per_second=4.2)

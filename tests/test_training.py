@@ -16,11 +16,11 @@ import torch
 from bsbench_plugins.models.resnet_small import ResNetSmallPlugin
 from typer.testing import CliRunner
 
-from bsbench.augmentation import spec_augment
-from bsbench.cli import app
-from bsbench.model_store import STATE_FILE, model_folder, trained_model
-from bsbench.protocols import TrainingConfig
-from bsbench.training import train_model
+from bsbench.cli.app import app
+from bsbench.interfaces.protocols import TrainingConfig
+from bsbench.models.augmentation import spec_augment
+from bsbench.models.store import STATE_FILE, model_folder, trained_model
+from bsbench.models.training import train_model
 
 CPU = torch.device("cpu")
 THREE_EPOCHS = TrainingConfig(epochs=3)

@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from bsbench.cli import app
-from bsbench.validation_findings import findings_path, load_findings
+from bsbench.cli.app import app
+from bsbench.results.validation_findings import findings_path, load_findings
 from tests.conftest import SMALL_CORPUS
 
 SMALL_OPTIONS = [arg for key, value in SMALL_CORPUS.items() for arg in ("--dataset-option", f"{key}={value}")]

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bsbench.leaderboard import aggregate, render
-from bsbench.validation_findings import failed_reliability, findings_path, load_findings, save_findings
+from bsbench.results.leaderboard import aggregate, render
+from bsbench.results.validation_findings import failed_reliability, findings_path, load_findings, save_findings
 
 RECORDS = [
     {

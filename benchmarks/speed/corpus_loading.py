@@ -20,9 +20,9 @@ import torchaudio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bsbench.audio_io import resample
-from bsbench.registry import load_registry
-from bsbench.runner import load_corpus
+from bsbench.audio.reading import resample
+from bsbench.grid.runner import load_corpus
+from bsbench.registry.loader import load_registry
 from tests.corpus_trees import make_crema_d, make_emodb, make_ravdess, make_savee, make_tess
 
 NATIVE_RATES = {"tess": 24_414, "savee": 44_100, "ravdess": 48_000}

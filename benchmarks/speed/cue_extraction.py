@@ -14,10 +14,10 @@ import os
 import tempfile
 import time
 
-from bsbench.cue_cache import cached_tracks
-from bsbench.protocols import DatasetRequest
-from bsbench.registry import load_registry
-from bsbench.runner import select_clips
+from bsbench.cues.cache import cached_tracks
+from bsbench.grid.runner import select_clips
+from bsbench.interfaces.protocols import DatasetRequest
+from bsbench.registry.loader import load_registry
 
 
 def main() -> None:

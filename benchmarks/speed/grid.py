@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bsbench.registry import load_registry
-from bsbench.runner import RunConfig, run_benchmark
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.registry.loader import load_registry
 
 HEAVY = ("occlusion:window=1x10,stride=1x5", "feature-ablation")
 FOUR = ("crp", "gradcam", "saliency", "smoothgrad")
@@ -85,10 +85,10 @@ def framework_overhead(root: Path, clips: int, device: str) -> None:
 
 #: The calls that do the benchmark's work: (file suffix, function) whose cumulative time counts as work.
 WORK = {
-    "methods": ("bsbench/grid_work.py", "_explain"),
-    "metrics": ("bsbench/scoring.py", "score_batch"),
-    "cue extraction": ("bsbench/cue_cache.py", "cached_tracks"),
-    "predictions": ("bsbench/runner.py", "_predict"),
+    "methods": ("bsbench/grid/work.py", "_explain"),
+    "metrics": ("bsbench/scoring/plans.py", "score_batch"),
+    "cue extraction": ("bsbench/cues/cache.py", "cached_tracks"),
+    "predictions": ("bsbench/grid/runner.py", "_predict"),
 }
 
 

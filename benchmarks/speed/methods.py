@@ -14,9 +14,9 @@ import time
 import torch
 from untrained import untrained_scene
 
-from bsbench.parameters import build_parameters, split_spec
-from bsbench.registry import load_registry
-from bsbench.runner import resolve_device
+from bsbench.core.parameters import build_parameters, split_spec
+from bsbench.grid.runner import resolve_device
+from bsbench.registry.loader import load_registry
 
 
 def main() -> None:

@@ -18,9 +18,9 @@ from functools import partial
 
 from untrained import untrained_scene
 
-from bsbench.network_guard import NetworkGuard
-from bsbench.registry import load_registry
-from bsbench.runner import resolve_device
+from bsbench.grid.network_guard import NetworkGuard
+from bsbench.grid.runner import resolve_device
+from bsbench.registry.loader import load_registry
 
 
 def median_seconds(call: Callable[[], object], repeats: int) -> float:

@@ -22,11 +22,11 @@ import numpy as np
 import torch
 from captum.attr import Occlusion
 
-from bsbench.model_store import trained_model
-from bsbench.parameters import build_parameters
-from bsbench.protocols import DatasetRequest
-from bsbench.registry import load_registry
-from bsbench.runner import resolve_device, select_clips
+from bsbench.core.parameters import build_parameters
+from bsbench.grid.runner import resolve_device, select_clips
+from bsbench.interfaces.protocols import DatasetRequest
+from bsbench.models.store import trained_model
+from bsbench.registry.loader import load_registry
 
 
 def main() -> None:

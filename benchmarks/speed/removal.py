@@ -13,11 +13,11 @@ import time
 
 from untrained import untrained_scene
 
-from bsbench.protocols import ScoringBatch
-from bsbench.registry import load_registry
-from bsbench.removal import REMOVALS
-from bsbench.runner import resolve_device
-from bsbench.types import Explanation
+from bsbench.core.types import Explanation
+from bsbench.grid.runner import resolve_device
+from bsbench.interfaces.protocols import ScoringBatch
+from bsbench.registry.loader import load_registry
+from bsbench.scoring.removal import REMOVALS
 
 
 def main() -> None:

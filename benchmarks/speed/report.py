@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bsbench.leaderboard import aggregate, render
-from bsbench.registry import load_registry
-from bsbench.report import build_report
-from bsbench.run_set import read_runs
-from bsbench.runner import RunConfig, run_benchmark
+from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.registry.loader import load_registry
+from bsbench.report.html import build_report
+from bsbench.results.leaderboard import aggregate, render
+from bsbench.results.run_set import read_runs
 
 METHODS = ("saliency", "input-x-gradient", "gradcam", "random")
 

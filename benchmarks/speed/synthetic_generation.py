@@ -16,8 +16,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import tempfile
 import time
 
-from bsbench.protocols import DatasetRequest
-from bsbench.registry import load_registry
+from bsbench.interfaces.protocols import DatasetRequest
+from bsbench.registry.loader import load_registry
 
 
 def timed(load, options: dict[str, str]) -> tuple[float, float]:

@@ -12,10 +12,10 @@ from dataclasses import replace
 
 import torch
 
-from bsbench.protocols import DatasetRequest
-from bsbench.registry import load_registry
-from bsbench.runner import resolve_device
-from bsbench.training import train_model
+from bsbench.grid.runner import resolve_device
+from bsbench.interfaces.protocols import DatasetRequest
+from bsbench.models.training import train_model
+from bsbench.registry.loader import load_registry
 
 MODELS = ("resnet-small", "crnn", "wav-cnn")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import torch
 
-from bsbench.protocols import DatasetRequest, LoadedModel
-from bsbench.registry import Registry
-from bsbench.types import Clip
+from bsbench.core.types import Clip
+from bsbench.interfaces.protocols import DatasetRequest, LoadedModel
+from bsbench.registry.loader import Registry
 
 SMALL_CORPUS = {"speakers": 4, "clips_per_class": 2, "test_speakers": 1, "validation_speakers": 1}
 

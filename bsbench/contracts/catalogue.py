@@ -5,8 +5,8 @@ from __future__ import annotations
 from bsbench.contracts import cues, datasets, methods, metrics, models, profiles
 from bsbench.contracts.common import shared_checks
 from bsbench.contracts.contract import Check
-from bsbench.errors import UsageError
-from bsbench.registry import KINDS
+from bsbench.core.errors import UsageError
+from bsbench.registry.loader import KINDS
 
 _KIND_CHECKS = {
     "dataset": datasets.CHECKS,

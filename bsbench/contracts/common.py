@@ -7,7 +7,7 @@ from typing import Any
 
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check, NotApplicable, expect
-from bsbench.registry import protocol_violations
+from bsbench.registry.loader import protocol_violations
 
 
 def metadata_complete(kind: str):

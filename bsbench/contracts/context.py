@@ -17,12 +17,13 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from bsbench.grid_work import PlannedMethod, method_explainer
-from bsbench.parameters import build_parameters
-from bsbench.protocols import DatasetRequest, LoadedModel, ModelPlugin, ScoringBatch, as_attribution
-from bsbench.registry import Registry, load_registry
-from bsbench.runner import evidence_masks
-from bsbench.types import Clip, Corpus, Explanation
+from bsbench.core.parameters import build_parameters
+from bsbench.core.types import Clip, Corpus, Explanation
+from bsbench.explain.method_plan import PlannedMethod, method_explainer
+from bsbench.grid.runner import evidence_masks
+from bsbench.interfaces.protocols import DatasetRequest, LoadedModel, ModelPlugin, ScoringBatch, as_attribution
+from bsbench.registry.loader import Registry, load_registry
+from bsbench.scoring.batch import BatchSource
 
 T = TypeVar("T")
 
@@ -141,23 +142,23 @@ class CheckContext:
 
     def scoring_batch(self, metric: Any, params: Any) -> ScoringBatch:
         """The batch a run would hand ``metric``: every requirement it declares filled in."""
-        requires = set(metric.requires)
         clips = self.clips()
         model = self.model()
-        batch = ScoringBatch(
+        source = BatchSource(
             model,
             clips,
             self.inputs().numpy(),
             self.targets().numpy(),
             self.explanations(),
-            self.cue_tracks() if "cues" in requires else None,
             self.seed,
-            evidence_masks(clips, model.frontend.grid) if requires & {"masks", "ground-truth"} else None,
-            explainer=method_explainer(model, self.reference_method(), self.seed) if "explainer" in requires else None,
+            {
+                "cues": self.cue_tracks,
+                "masks": lambda: evidence_masks(clips, model.frontend.grid),
+                "explainer": lambda: method_explainer(model, self.reference_method(), self.seed),
+            },
+            lambda _, chosen: self.registry.get("profile", getattr(chosen, "profile", "consensus")),
         )
-        if "profile" in requires:
-            batch = replace(batch, profile=self.registry.get("profile", getattr(params, "profile", "consensus")))
-        return batch
+        return source.batch_for(metric, params)
 
     def parameters_for(self, plugin: Any) -> Any:
         """The parameters a plugin is checked with: defaults, the cheapest cost preset, then the context's settings."""

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bsbench.errors import UsageError, describe_error
+from bsbench.core.errors import UsageError, describe_error
 
 if TYPE_CHECKING:
     from bsbench.contracts.context import CheckContext

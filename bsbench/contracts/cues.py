@@ -9,8 +9,8 @@ import numpy as np
 
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check, expect
-from bsbench.cue_vocabulary import SECONDS_PER_FRAME
-from bsbench.types import Clip, CueTracks
+from bsbench.core.types import Clip, CueTracks
+from bsbench.interfaces.vocabulary import SECONDS_PER_FRAME
 
 #: Frames a track may differ from ``duration / 10 ms`` by: analysis windows centred or not at the edges.
 FRAME_SLACK = 3

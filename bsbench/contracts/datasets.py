@@ -8,7 +8,7 @@ import numpy as np
 
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check, expect
-from bsbench.types import Corpus
+from bsbench.core.types import Corpus
 
 
 def _load(plugin: Any, context: CheckContext) -> Corpus:

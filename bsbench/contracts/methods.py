@@ -12,7 +12,7 @@ import torch
 from bsbench.contracts.common import parameters_have_defaults
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check, NotApplicable, expect
-from bsbench.protocols import COST_CLASSES, as_attribution, declared_passes
+from bsbench.interfaces.protocols import COST_CLASSES, as_attribution, declared_passes
 
 SEED = 3
 T = TypeVar("T")

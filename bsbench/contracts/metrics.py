@@ -10,7 +10,7 @@ import numpy as np
 from bsbench.contracts.common import parameters_have_defaults
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check, expect
-from bsbench.protocols import METRIC_REQUIREMENTS, as_scores, metric_settings
+from bsbench.interfaces.protocols import METRIC_REQUIREMENTS, as_scores, metric_settings
 
 
 def _score(plugin: Any, context: CheckContext) -> dict[str, tuple[np.ndarray, list[str]]]:

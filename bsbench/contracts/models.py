@@ -10,8 +10,8 @@ import torch
 
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check, expect
-from bsbench.protocols import TrainingConfig
-from bsbench.types import InputGrid
+from bsbench.core.types import InputGrid
+from bsbench.interfaces.protocols import TrainingConfig
 
 #: Class counts a model is built for: the smallest corpus subset and TESS's seven classes.
 CLASS_COUNTS = (2, 7)

@@ -1,7 +1,7 @@
 """Expert profile checks: directions for known emotions, each backed by a cited source.
 
 That every column is a cue of the vocabulary is part of the profile protocol
-(:func:`bsbench.registry.protocol_violations`): checked at load and by ``metadata-complete``.
+(:func:`bsbench.registry.loader.protocol_violations`): checked at load and by ``metadata-complete``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check, expect
-from bsbench.labels import CANONICAL_LABELS
-from bsbench.protocols import ProfileCell
+from bsbench.corpus.labels import CANONICAL_LABELS
+from bsbench.interfaces.protocols import ProfileCell
 
 
 def cells_are_directions(plugin: Any, context: CheckContext) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import CheckResult, declared_failures, run_check
-from bsbench.errors import UnknownPluginError, UsageError
-from bsbench.registry import KINDS, PluginRecord, Registry, RejectedPlugin
+from bsbench.core.errors import UnknownPluginError, UsageError
+from bsbench.registry.loader import KINDS, PluginRecord, Registry, RejectedPlugin
 
 #: The columns of ``bsbench check``'s table and JSON, in order.
 RESULT_COLUMNS = ("kind", "plugin", "package", "check", "status", "detail")

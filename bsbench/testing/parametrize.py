@@ -10,8 +10,8 @@ import pytest
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
 from bsbench.contracts.contract import Check
-from bsbench.errors import UsageError
-from bsbench.registry import KINDS, missing_members
+from bsbench.core.errors import UsageError
+from bsbench.registry.loader import KINDS, missing_members
 from bsbench.testing.pytest_support import run_as_test
 
 

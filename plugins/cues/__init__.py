@@ -4,7 +4,7 @@ from bsbench_plugins.cues.egemaps_cues import EgemapsCues
 from bsbench_plugins.cues.librosa_cues import LibrosaCues
 from bsbench_plugins.cues.praat_cues import PraatCues
 
-from bsbench.hookspecs import hookimpl
+from bsbench.plugin import hookimpl
 
 
 @hookimpl

@@ -53,17 +53,18 @@ import numpy as np
 import opensmile
 import pandas as pd
 
-from bsbench.cue_statistics import local_spread
-from bsbench.cue_vocabulary import (
+from bsbench.plugin import (
     ANALYSIS_RATE,
     HOP_SAMPLES,
     SECONDS_PER_FRAME,
     VOICED_ONLY_CUES,
+    Clip,
+    CueTracks,
     analysis_samples,
     cue_units,
     frame_count,
+    local_spread,
 )
-from bsbench.types import Clip, CueTracks
 
 #: Centre of an LLD row after its ``start``: half of eGeMAPS's 20 ms spectral frame ...
 SPECTRAL_CENTRE_S = 0.010

@@ -27,16 +27,17 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from bsbench.cue_statistics import local_spread
-from bsbench.cue_vocabulary import (
+from bsbench.plugin import (
     ANALYSIS_RATE,
     HOP_SAMPLES,
     VOICED_ONLY_CUES,
+    Clip,
+    CueTracks,
     analysis_samples,
     cue_units,
     frame_count,
+    local_spread,
 )
-from bsbench.types import Clip, CueTracks
 
 SAMPLE_RATE = ANALYSIS_RATE
 HOP = HOP_SAMPLES

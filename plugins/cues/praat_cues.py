@@ -22,7 +22,7 @@ fitted there, and inventing a value would be a measurement Praat never made.
   the true F0, with errors over half an octave in 0.4 % of frames; ``To Pitch (cc)``
   had them in 1.1 % (99th percentile error 11.8 semitones) and twice the false
   voicing (3.9 % against 1.9 % of its voiced frames).
-- ``pitch_variability``: :func:`~bsbench.cue_statistics.local_spread` of pitch_level,
+- ``pitch_variability``: :func:`~bsbench.cues.statistics.local_spread` of pitch_level,
   the same definition the synthetic corpus's truth uses.
 - ``intensity_db``: ``To Intensity`` (minimum pitch 75 Hz, 10 ms step), dB re
   (2e-5 Pa)^2. Its Kaiser window spans 6.4 / 75 Hz = 85 ms, so the first five and last
@@ -67,16 +67,17 @@ import numpy as np
 import parselmouth
 from parselmouth.praat import call
 
-from bsbench.cue_statistics import local_spread
-from bsbench.cue_vocabulary import (
+from bsbench.plugin import (
     ANALYSIS_RATE,
     SECONDS_PER_FRAME,
     VOICED_ONLY_CUES,
+    Clip,
+    CueTracks,
     analysis_samples,
     cue_units,
     frame_count,
+    local_spread,
 )
-from bsbench.types import Clip, CueTracks
 
 PITCH_FLOOR_HZ = 75.0
 PITCH_CEILING_HZ = 600.0

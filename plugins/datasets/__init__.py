@@ -7,7 +7,7 @@ from bsbench_plugins.datasets.corpora import FORMATS, FolderDataset, NamedCorpus
 from bsbench_plugins.datasets.synthetic import SyntheticDataset
 from bsbench_plugins.datasets.synthetic.emotions import load_emotion_table
 
-from bsbench.hookspecs import hookimpl
+from bsbench.plugin import hookimpl
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from bsbench_plugins.methods.occlusion import OcclusionMethod, OcclusionTimeMeth
 from bsbench_plugins.methods.random_baseline import ConstantMethod, RandomMethod
 from bsbench_plugins.methods.signal_baselines import EnergyMethod, SpectralFluxMethod
 
-from bsbench.hookspecs import hookimpl
+from bsbench.plugin import hookimpl
 
 
 @hookimpl

@@ -21,10 +21,7 @@ from bsbench_plugins.methods.layers import find_layer
 from crp.attribution import CondAttribution
 from zennit.composites import EpsilonPlusFlat
 
-from bsbench.errors import UsageError
-from bsbench.parameters import require_at_least
-from bsbench.protocols import Attribution, LoadedModel
-from bsbench.types import InputGrid
+from bsbench.plugin import Attribution, InputGrid, LoadedModel, UsageError, require_at_least
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bsbench_plugins.methods.occlusion.plugin import SlidingOcclusion, on_grid
 from bsbench_plugins.methods.occlusion.windows import SlidingWindows
 
-from bsbench.types import InputGrid
+from bsbench.plugin import InputGrid
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ import torch
 from bsbench_plugins.methods.layers import find_layer
 from captum.attr import LayerAttribution, LayerGradCam
 
-from bsbench.protocols import LoadedModel
-from bsbench.types import InputGrid
+from bsbench.plugin import InputGrid, LoadedModel
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,11 @@ max-referenced dB map).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from bsbench_plugins.methods.baselines import BASELINES, baseline_of
 from captum.attr import (
     DeepLift,
     GradientShap,
@@ -34,9 +31,16 @@ from captum.attr import (
     Saliency,
 )
 
-from bsbench.parameters import NoParameters, require_at_least, require_choice
-from bsbench.protocols import LoadedModel
-from bsbench.types import InputGrid
+from bsbench.plugin import (
+    BASELINES,
+    InputGrid,
+    LoadedModel,
+    NoParameters,
+    baseline_of,
+    private_random_streams,
+    require_at_least,
+    require_choice,
+)
 
 
 class CaptumGradientMethod:
@@ -80,23 +84,6 @@ class CaptumGradientMethod:
                 attribution = self.attribute(model, copy, group_targets, params)
             maps.append(attribution.detach().sum(dim=1).float().cpu().numpy())
         return np.concatenate(maps).astype(np.float32)
-
-
-@contextmanager
-def private_random_streams(seed: int, device: torch.device) -> Iterator[None]:
-    """Seed torch's and NumPy's global generators for the block, then put the caller's state back.
-
-    captum draws SmoothGrad's noise from torch and gradient SHAP's path points from
-    NumPy's global generator, with no seed argument of its own.
-    """
-    numpy_state = np.random.get_state()
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        np.random.seed(seed % 2**32)
-        try:
-            yield
-        finally:
-            np.random.set_state(numpy_state)
 
 
 @dataclass(frozen=True)

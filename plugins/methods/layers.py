@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from bsbench.errors import UsageError
+from bsbench.plugin import UsageError
 
 
 def find_layer(network: nn.Module, name: str, method: str, parameter: str = "layer") -> nn.Module:

@@ -32,10 +32,7 @@ from zennit.core import Composite
 from zennit.rules import Epsilon
 from zennit.types import Convolution, Linear
 
-from bsbench.errors import UsageError
-from bsbench.parameters import require_at_least, require_choice
-from bsbench.protocols import LoadedModel
-from bsbench.types import InputGrid
+from bsbench.plugin import InputGrid, LoadedModel, UsageError, require_at_least, require_choice
 
 COMPOSITES = ("epsilon-plus-flat", "epsilon-gamma-box", "epsilon-plus", "epsilon-alpha2-beta1", "epsilon")
 

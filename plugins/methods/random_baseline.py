@@ -13,9 +13,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from bsbench.parameters import NoParameters
-from bsbench.protocols import LoadedModel
-from bsbench.types import InputGrid
+from bsbench.plugin import InputGrid, LoadedModel, NoParameters
 
 
 class RandomMethod:

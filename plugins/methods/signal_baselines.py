@@ -16,9 +16,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from bsbench.parameters import NoParameters
-from bsbench.protocols import LoadedModel
-from bsbench.types import InputGrid
+from bsbench.plugin import InputGrid, LoadedModel, NoParameters
 
 MODEL_BLIND = {"respects-the-target": "reads the input alone by design: the map ignores the model and the class"}
 

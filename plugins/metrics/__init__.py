@@ -23,7 +23,7 @@ from bsbench_plugins.metrics.quantus_randomisation import EfficientMPRTMetric, R
 from bsbench_plugins.metrics.quantus_robustness import AvgSensitivityMetric, MaxSensitivityMetric
 from bsbench_plugins.metrics.road import RoadMetric
 
-from bsbench.hookspecs import hookimpl
+from bsbench.plugin import hookimpl
 
 
 @hookimpl

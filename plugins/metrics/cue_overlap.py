@@ -37,10 +37,19 @@ from typing import Any
 
 import numpy as np
 
-from bsbench.errors import UsageError
-from bsbench.protocols import Scores, ScoringBatch
-from bsbench.salient_windows import TOP_WINDOWS, WINDOW_SECONDS, frames_inside, relevance_over_time, salient_windows
-from bsbench.types import CueTracks, Explanation
+from bsbench.plugin import (
+    MIN_SALIENT_FRAMES,
+    WINDOW_RULE,
+    CueTracks,
+    Explanation,
+    Scores,
+    ScoringBatch,
+    UsageError,
+    frames_inside,
+    salient_windows,
+    scores_per_clip,
+    window_tiles,
+)
 
 SUB_SCORES = ("similarity", "coverage", "intervals")
 
@@ -51,7 +60,7 @@ class CueOverlapParameters:
     #: ('+', not ',': commas separate the parameters of a ``--metric`` spec.)
     high_arousal: str = "angry+fear+happy+surprise"
     #: Defined cue frames a tile needs for its mean to be ranked.
-    min_frames: int = 3
+    min_frames: int = MIN_SALIENT_FRAMES
 
 
 class CueOverlapMetric:
@@ -69,8 +78,7 @@ class CueOverlapMetric:
         return {
             "high_arousal": sorted(high),
             "min_frames": params.min_frames,
-            "window_seconds": WINDOW_SECONDS,
-            "top_windows": TOP_WINDOWS,
+            **WINDOW_RULE.settings(),
         }
 
     def model_passes(self, params: Any, grid: Any) -> int:
@@ -80,37 +88,22 @@ class CueOverlapMetric:
         assert batch.cue_tracks is not None  # the runner supplies cues to metrics that require them
         high = _high_arousal(params)
         cues = sorted({cue for tracks in batch.cue_tracks for cue in tracks.tracks})
-        n = len(batch.explanations)
         columns = [f"{cue}:{sub}" for cue in cues for sub in SUB_SCORES]
-        values = {column: np.full(n, np.nan) for column in columns}
-        reasons = {column: [""] * n for column in columns}
-        for i, (explanation, tracks, target) in enumerate(
-            zip(batch.explanations, batch.cue_tracks, batch.targets, strict=True)
-        ):
-            highest = batch.model.labels[int(target)] in high
+        all_tracks = batch.cue_tracks
+
+        def score_clip(i: int) -> dict[str, tuple[float, str]]:
+            highest = batch.model.labels[int(batch.targets[i])] in high
+            scored = {}
             for cue in cues:
-                scores, reason = overlap(explanation, tracks, cue, highest, params.min_frames)
-                for sub in SUB_SCORES:
-                    values[f"{cue}:{sub}"][i] = scores.get(sub, math.nan)
-                    reasons[f"{cue}:{sub}"][i] = reason
-        return Scores(values, reasons)
+                scores, reason = overlap(batch.explanations[i], all_tracks[i], cue, highest, params.min_frames)
+                scored.update({f"{cue}:{sub}": (scores.get(sub, math.nan), reason) for sub in SUB_SCORES})
+            return scored
+
+        return scores_per_clip(len(batch.explanations), columns, score_clip)
 
 
 def _high_arousal(params: CueOverlapParameters) -> frozenset[str]:
     return frozenset(name.strip() for name in params.high_arousal.split("+") if name.strip())
-
-
-def tiles(explanation: Explanation) -> np.ndarray:
-    """(start, end) seconds of every tile of the salient-window rule for this map; shape (tiles, 2).
-
-    The same arithmetic as :func:`salient_windows`, so a salient window is exactly one tile.
-    """
-    relevance, seconds = relevance_over_time(explanation)
-    n_frames = relevance.shape[1]
-    window_frames = max(1, round(WINDOW_SECONDS / seconds))
-    starts = np.arange(0, n_frames, window_frames)
-    ends = np.minimum(starts + window_frames, n_frames)
-    return np.stack([starts * seconds, ends * seconds], axis=1)
 
 
 def overlap(
@@ -122,27 +115,29 @@ def overlap(
     salient = salient_windows(explanation)
     if not len(salient):
         return {}, "no salient windows: no window holds positive relevance above the map's mean"
-    all_tiles = tiles(explanation)
+    all_tiles = window_tiles(explanation)
     valid = tracks.valid_frames(cue)
     track = tracks.tracks[cue]
     tile_frames = [
         frames_inside(tile[None, :], tracks.n_frames, tracks.seconds_per_frame) & valid for tile in all_tiles
     ]
     ranked = [k for k, frames in enumerate(tile_frames) if frames.sum() >= min_frames]
-    if len(ranked) < TOP_WINDOWS:
+    top = WINDOW_RULE.top
+    if len(ranked) < top:
         return {}, (
-            f"{cue} has {min_frames}+ defined frames in {len(ranked)} windows of 150 ms, fewer than {TOP_WINDOWS}"
+            f"{cue} has {min_frames}+ defined frames in {len(ranked)} windows of {WINDOW_RULE.describe()}, "
+            f"fewer than {top}"
         )
     means = np.array([track[tile_frames[k]].mean() for k in ranked])
     order = np.argsort(-means if highest else means, kind="stable")
-    expert = sorted(ranked[j] for j in order[:TOP_WINDOWS])
+    expert = sorted(ranked[j] for j in order[:top])
     tile_length = all_tiles[0, 1] - all_tiles[0, 0]
     salient_tiles = {round(start / tile_length) for start, _ in salient}
     expert_frames = np.logical_or.reduce([tile_frames[k] for k in expert])
     inside_salient = frames_inside(salient, tracks.n_frames, tracks.seconds_per_frame)
     touching = sum(any(start < all_tiles[k, 1] and all_tiles[k, 0] < end for k in expert) for start, end in salient)
     return {
-        "similarity": len(salient_tiles & set(expert)) / TOP_WINDOWS,
+        "similarity": len(salient_tiles & set(expert)) / top,
         "coverage": float((expert_frames & inside_salient).sum() / expert_frames.sum()),
         "intervals": float(touching),
     }, ""

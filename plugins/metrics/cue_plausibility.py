@@ -28,10 +28,17 @@ from typing import Any
 
 import numpy as np
 
-from bsbench.protocols import ProfilePlugin, Scores, ScoringBatch
-from bsbench.salient_cues import standardised_differences
-from bsbench.salient_windows import TOP_WINDOWS, WINDOW_SECONDS
-from bsbench.types import CueTracks, Explanation
+from bsbench.plugin import (
+    MIN_SALIENT_FRAMES,
+    WINDOW_RULE,
+    CueTracks,
+    Explanation,
+    ProfilePlugin,
+    Scores,
+    ScoringBatch,
+    scores_per_clip,
+    standardised_differences,
+)
 
 #: The class every profile's directions are relative to.
 REFERENCE_CLASS = "neutral"
@@ -42,7 +49,7 @@ class CuePlausibilityParameters:
     #: The expert profile whose directions are expected (``bsbench list profiles``).
     profile: str = "consensus"
     #: Fewer defined frames of a cue inside the salient windows leave its difference unmeasured.
-    min_frames: int = 3
+    min_frames: int = MIN_SALIENT_FRAMES
 
 
 class CuePlausibilityMetric:
@@ -57,8 +64,7 @@ class CuePlausibilityMetric:
         return {
             "profile": params.profile,
             "min_frames": params.min_frames,
-            "window_seconds": WINDOW_SECONDS,
-            "top_windows": TOP_WINDOWS,
+            **WINDOW_RULE.settings(),
             "weights": "number of sources cited per profile cell",
         }
 
@@ -67,14 +73,13 @@ class CuePlausibilityMetric:
 
     def score(self, batch: ScoringBatch, params: CuePlausibilityParameters) -> Scores:
         assert batch.cue_tracks is not None and batch.profile is not None  # the runner supplies both
-        values = np.full(len(batch.explanations), np.nan)
-        reasons = [""] * len(batch.explanations)
-        for i, (explanation, tracks, target) in enumerate(
-            zip(batch.explanations, batch.cue_tracks, batch.targets, strict=True)
-        ):
-            label = batch.model.labels[int(target)]
-            values[i], reasons[i] = plausibility(explanation, tracks, batch.profile, label, params.min_frames)
-        return Scores({"": values}, {"": reasons})
+        tracks, profile = batch.cue_tracks, batch.profile
+
+        def score_clip(i: int) -> dict[str, tuple[float, str]]:
+            label = batch.model.labels[int(batch.targets[i])]
+            return {"": plausibility(batch.explanations[i], tracks[i], profile, label, params.min_frames)}
+
+        return scores_per_clip(len(batch.explanations), [""], score_clip)
 
 
 def plausibility(

@@ -30,16 +30,25 @@ from typing import Any
 
 import numpy as np
 
-from bsbench.protocols import Scores, ScoringBatch
-from bsbench.salient_cues import standardised_differences
-from bsbench.salient_windows import TOP_WINDOWS, WINDOW_SECONDS, frames_inside
-from bsbench.types import Clip, CueTracks, Explanation, GroundTruth
+from bsbench.plugin import (
+    MIN_SALIENT_FRAMES,
+    WINDOW_RULE,
+    Clip,
+    CueTracks,
+    Explanation,
+    GroundTruth,
+    Scores,
+    ScoringBatch,
+    frames_inside,
+    scores_per_clip,
+    standardised_differences,
+)
 
 
 @dataclass(frozen=True)
 class CueRecoveryParameters:
     #: Fewer defined frames of a cue inside the salient windows leave its difference unmeasured.
-    min_frames: int = 3
+    min_frames: int = MIN_SALIENT_FRAMES
 
 
 class CueRecoveryMetric:
@@ -51,20 +60,19 @@ class CueRecoveryMetric:
     parameters = CueRecoveryParameters
 
     def settings(self, params: CueRecoveryParameters) -> dict[str, Any]:
-        return {"min_frames": params.min_frames, "window_seconds": WINDOW_SECONDS, "top_windows": TOP_WINDOWS}
+        return {"min_frames": params.min_frames, **WINDOW_RULE.settings()}
 
     def model_passes(self, params: Any, grid: Any) -> int:
         return 0
 
     def score(self, batch: ScoringBatch, params: CueRecoveryParameters) -> Scores:
         assert batch.cue_tracks is not None  # the runner supplies cues to metrics that require them
-        values = np.full(len(batch.explanations), np.nan)
-        reasons = [""] * len(batch.explanations)
-        for i, (clip, explanation, tracks) in enumerate(
-            zip(batch.clips, batch.explanations, batch.cue_tracks, strict=True)
-        ):
-            values[i], reasons[i] = recovery(clip, explanation, tracks, params.min_frames)
-        return Scores({"": values}, {"": reasons})
+        tracks = batch.cue_tracks
+        return scores_per_clip(
+            len(batch.explanations),
+            [""],
+            lambda i: {"": recovery(batch.clips[i], batch.explanations[i], tracks[i], params.min_frames)},
+        )
 
 
 def recovery(clip: Clip, explanation: Explanation, tracks: CueTracks, min_frames: int) -> tuple[float, str]:

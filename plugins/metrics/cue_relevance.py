@@ -25,9 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
-from bsbench.protocols import Scores, ScoringBatch
-from bsbench.salient_windows import relevance_over_time
-from bsbench.types import CueTracks, Explanation
+from bsbench.plugin import CueTracks, Explanation, Scores, ScoringBatch, relevance_over_time, scores_per_clip
 
 
 @dataclass(frozen=True)
@@ -53,14 +51,14 @@ class CueRelevanceCorrelationMetric:
     def score(self, batch: ScoringBatch, params: CueRelevanceParameters) -> Scores:
         assert batch.cue_tracks is not None  # the runner supplies cues to metrics that require them
         cues = sorted({cue for tracks in batch.cue_tracks for cue in tracks.tracks})
-        n = len(batch.explanations)
-        values = {cue: np.full(n, np.nan) for cue in cues}
-        reasons = {cue: [""] * n for cue in cues}
-        for i, (explanation, tracks) in enumerate(zip(batch.explanations, batch.cue_tracks, strict=True)):
-            relevance, covered = relevance_on_cue_grid(explanation, tracks.n_frames, tracks.seconds_per_frame)
-            for cue in cues:
-                values[cue][i], reasons[cue][i] = _correlation(relevance, covered, tracks, cue, params.min_frames)
-        return Scores(values, reasons)
+        all_tracks = batch.cue_tracks
+
+        def score_clip(i: int) -> dict[str, tuple[float, str]]:
+            tracks = all_tracks[i]
+            relevance, covered = relevance_on_cue_grid(batch.explanations[i], tracks.n_frames, tracks.seconds_per_frame)
+            return {cue: _correlation(relevance, covered, tracks, cue, params.min_frames) for cue in cues}
+
+        return scores_per_clip(len(batch.explanations), cues, score_clip)
 
 
 def relevance_on_cue_grid(

@@ -12,17 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from bsbench.protocols import Scores, ScoringBatch
-from bsbench.salient_cues import differences_with_reasons
-from bsbench.salient_windows import WINDOW_SECONDS
+from bsbench.plugin import (
+    MIN_SALIENT_FRAMES,
+    WINDOW_RULE,
+    Scores,
+    ScoringBatch,
+    differences_with_reasons,
+    scores_per_clip,
+)
 
 
 @dataclass(frozen=True)
 class CueSalienceParameters:
     #: Fewer defined frames of a cue inside the salient windows leave its difference undefined.
-    min_frames: int = 3
+    min_frames: int = MIN_SALIENT_FRAMES
 
 
 class CueSalienceMetric:
@@ -34,7 +37,7 @@ class CueSalienceMetric:
     parameters = CueSalienceParameters
 
     def settings(self, params: CueSalienceParameters) -> dict[str, Any]:
-        return {"min_frames": params.min_frames, "window_seconds": WINDOW_SECONDS, "top_windows": 5}
+        return {"min_frames": params.min_frames, **WINDOW_RULE.settings()}
 
     def model_passes(self, params: Any, grid: Any) -> int:
         return 0
@@ -42,9 +45,9 @@ class CueSalienceMetric:
     def score(self, batch: ScoringBatch, params: CueSalienceParameters) -> Scores:
         assert batch.cue_tracks is not None  # the runner supplies cues to metrics that require them
         cues = sorted(batch.cue_tracks[0].tracks)
-        values = {cue: np.full(len(batch.explanations), np.nan) for cue in cues}
-        reasons = {cue: [""] * len(batch.explanations) for cue in cues}
-        for i, (explanation, tracks) in enumerate(zip(batch.explanations, batch.cue_tracks, strict=True)):
-            for cue, (difference, reason) in differences_with_reasons(explanation, tracks, params.min_frames).items():
-                values[cue][i], reasons[cue][i] = difference, reason
-        return Scores(values, reasons)
+        tracks = batch.cue_tracks
+        return scores_per_clip(
+            len(batch.explanations),
+            cues,
+            lambda i: differences_with_reasons(batch.explanations[i], tracks[i], params.min_frames),
+        )

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import quantus
 
-from bsbench.protocols import ScoringBatch
+from bsbench.plugin import ScoringBatch
 
 ALL_ZERO_MAP = "map is all zero: there is no relevance to distribute over cells"
 

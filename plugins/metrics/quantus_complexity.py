@@ -33,9 +33,7 @@ from bsbench_plugins.metrics.quantus_calls import (
     raw_relevance,
 )
 
-from bsbench.parameters import NoParameters
-from bsbench.protocols import Scores, ScoringBatch
-from bsbench.types import InputGrid
+from bsbench.plugin import InputGrid, NoParameters, Scores, ScoringBatch
 
 
 class _QuantusComplexityMetric:

@@ -2,7 +2,7 @@
 
 Quantus is called through :mod:`quantus_calls` (its pitfalls handled once). How a
 removed cell is filled is each metric's ``removal`` parameter, handed to Quantus as its
-``perturb_func`` from :mod:`bsbench.removal` (floor, mean, ROAD's noisy linear
+``perturb_func`` from :mod:`bsbench.scoring.removal` (floor, mean, ROAD's noisy linear
 imputation, or resynthesised audio); ``removal=floor`` fills cells as Quantus's own
 ``perturb_baseline="black"`` does, the behaviour of runs scored before the parameter
 existed (tests check it). Quantus's baseline path also draws an unused uniform array
@@ -25,12 +25,18 @@ from typing import Any
 
 import numpy as np
 import quantus
-from bsbench_plugins.metrics.presets import preset_value, resolved
 from bsbench_plugins.metrics.quantus_calls import call_quantus, n_features
 
-from bsbench.protocols import ScoringBatch
-from bsbench.removal import DEFAULT_REMOVAL, Remover, check_removal, quantus_perturbation
-from bsbench.types import InputGrid
+from bsbench.plugin import (
+    DEFAULT_REMOVAL,
+    InputGrid,
+    Remover,
+    ScoringBatch,
+    check_removal,
+    preset_value,
+    quantus_perturbation,
+    resolved,
+)
 
 FAITHFULNESS_CORRELATION_PRESETS = {"quick": {"nr_runs": 20}, "standard": {"nr_runs": 100}, "paper": {"nr_runs": 100}}
 
@@ -42,7 +48,7 @@ class FaithfulnessCorrelationParameters:
     nr_runs: int = 0
     #: Share of the input's cells in each subset.
     subset_fraction: float = 0.05
-    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.removal).
+    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.scoring.removal).
     removal: str = DEFAULT_REMOVAL
 
 
@@ -90,7 +96,7 @@ class PixelFlippingParameters:
     preset: str = "standard"
     #: Points on the removal curve (0: from the preset: 16, 64, 256); rounded to a divisor of the cell count.
     steps: int = 0
-    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.removal).
+    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.scoring.removal).
     removal: str = DEFAULT_REMOVAL
 
 
@@ -146,7 +152,7 @@ class MonotonicityCorrelationParameters:
     steps: int = 0
     #: Removals per group (0: from the preset: 2, 4, 10); they differ only where the removal draws noise.
     nr_samples: int = 0
-    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.removal).
+    #: How removed cells are filled: floor, mean, noisy-linear or audio (see bsbench.scoring.removal).
     removal: str = DEFAULT_REMOVAL
 
 

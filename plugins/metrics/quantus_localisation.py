@@ -17,9 +17,7 @@ import numpy as np
 import quantus
 from bsbench_plugins.metrics.quantus_calls import call_quantus, n_features, quantus_inputs
 
-from bsbench.errors import UsageError
-from bsbench.parameters import NoParameters
-from bsbench.protocols import Scores, ScoringBatch
+from bsbench.plugin import NoParameters, Scores, ScoringBatch, UsageError
 
 NO_EVIDENCE = "clip has no ground-truth evidence (a neutral clip, or a corpus that does not place evidence)"
 NO_POSITIVE_RELEVANCE = "map has no positive relevance (nothing marked as evidence for the class)"

@@ -33,9 +33,7 @@ import quantus
 import torch
 from bsbench_plugins.metrics.quantus_calls import call_quantus, normalise_each_by_max, quantus_seed, raw_relevance
 
-from bsbench.parameters import NoParameters
-from bsbench.protocols import Scores, ScoringBatch
-from bsbench.types import InputGrid
+from bsbench.plugin import InputGrid, NoParameters, Scores, ScoringBatch
 
 #: Equal-width histogram bins of Quantus's discrete entropy (its default when no binning rule is set).
 ENTROPY_BINS = 100

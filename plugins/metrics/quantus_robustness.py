@@ -31,13 +31,10 @@ from typing import Any
 
 import numpy as np
 import quantus
-from bsbench_plugins.metrics.presets import preset_value, resolved
 from bsbench_plugins.metrics.quantus_calls import ALL_ZERO_MAP, call_quantus, is_uniform, quantus_seed, raw_relevance
 from quantus.functions.perturb_func import batch_uniform_noise
 
-from bsbench.errors import UsageError
-from bsbench.protocols import Scores, ScoringBatch
-from bsbench.types import InputGrid
+from bsbench.plugin import InputGrid, Scores, ScoringBatch, UsageError, preset_value, resolved
 
 SENSITIVITY_PRESETS = {"quick": {"nr_samples": 3}, "standard": {"nr_samples": 10}, "paper": {"nr_samples": 50}}
 

@@ -22,11 +22,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from bsbench_plugins.metrics.presets import preset_value
 
-from bsbench.protocols import Scores, ScoringBatch
-from bsbench.removal import DEFAULT_REMOVAL, Remover, check_removal
-from bsbench.types import InputGrid
+from bsbench.plugin import DEFAULT_REMOVAL, InputGrid, Remover, Scores, ScoringBatch, check_removal, preset_value
 
 ROAD_PRESETS = {"quick": {"fractions": 5}, "standard": {"fractions": 9}, "paper": {"fractions": 19}}
 
@@ -36,7 +33,7 @@ class RoadParameters:
     preset: str = "standard"
     #: Removal fractions, evenly spaced inside (0, 1) (0: from the preset: 5, 9, 19; 9 gives ROAD's 10%..90%).
     fractions: int = 0
-    #: How removed cells are filled: floor, mean, noisy-linear (ROAD's own) or audio (see bsbench.removal).
+    #: How removed cells are filled: floor, mean, noisy-linear (ROAD's own) or audio (see bsbench.scoring.removal).
     removal: str = DEFAULT_REMOVAL
 
 

@@ -5,7 +5,7 @@ from bsbench_plugins.models.hf_audio import HFAudioPlugin
 from bsbench_plugins.models.resnet_small import ResNetSmallPlugin
 from bsbench_plugins.models.wav_cnn import WavCnnPlugin
 
-from bsbench.hookspecs import hookimpl
+from bsbench.plugin import hookimpl
 
 
 @hookimpl

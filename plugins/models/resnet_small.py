@@ -16,8 +16,7 @@ from torch import nn
 from zennit.canonizers import AttributeCanonizer, Canonizer, SequentialMergeBatchNorm
 from zennit.layer import Sum
 
-from bsbench.frontend import LogMelFrontEnd
-from bsbench.protocols import TrainingConfig
+from bsbench.plugin import LogMelFrontEnd, TrainingConfig
 
 #: Output order of the published TESS and CREMA-D checkpoints (reference code).
 PAPER_LABEL_ORDER = ("fear", "neutral", "happy", "angry", "disgust", "surprise", "sad")

@@ -13,8 +13,7 @@ import torch
 from torch import nn
 from zennit.canonizers import Canonizer, SequentialMergeBatchNorm
 
-from bsbench.frontend import WaveformFrontEnd
-from bsbench.protocols import TrainingConfig
+from bsbench.plugin import TrainingConfig, WaveformFrontEnd
 
 
 class WavCNN(nn.Module):

@@ -2,7 +2,7 @@
 
 from bsbench_plugins.profiles.data_profile import builtin_profiles
 
-from bsbench.hookspecs import hookimpl
+from bsbench.plugin import hookimpl
 
 
 @hookimpl

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bsbench.errors import DataError
-from bsbench.protocols import ProfileCell
+from bsbench.plugin import DataError, ProfileCell
 
 PROFILE_DATA = Path(__file__).parent / "data"
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from bsbench import Clip, CueTracks, hookimpl
-from bsbench.cue_vocabulary import HOP_SAMPLES, SECONDS_PER_FRAME, analysis_samples, cue_units, frame_count
+from bsbench.plugin import (
+    HOP_SAMPLES,
+    SECONDS_PER_FRAME,
+    Clip,
+    CueTracks,
+    analysis_samples,
+    cue_units,
+    frame_count,
+    hookimpl,
+)
 
 #: Frames this far below the clip's loudest frame, or below -60 dB full scale, count as unvoiced.
 VOICED_RANGE_DB = 30.0

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bsbench import Clip, Corpus, hookimpl
-from bsbench.protocols import DatasetRequest
-from bsbench.splits import group_splits
+from bsbench.plugin import Clip, Corpus, DatasetRequest, group_splits, hookimpl
 
 RATE = 16_000
 #: Emotion -> (pitch factor over the speaker's own, peak amplitude, spectral tilt: harmonic k has amplitude k^-tilt).

@@ -7,8 +7,7 @@ import warnings
 import numpy as np
 from captum.attr import Deconvolution
 
-from bsbench import hookimpl
-from bsbench.parameters import NoParameters
+from bsbench.plugin import NoParameters, hookimpl
 
 
 class DeconvolutionMethod:

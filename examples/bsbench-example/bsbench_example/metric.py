@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bsbench import hookimpl
-from bsbench.errors import UsageError
-from bsbench.protocols import ScoringBatch
+from bsbench.plugin import ScoringBatch, UsageError, hookimpl
 
 
 @dataclass(frozen=True)

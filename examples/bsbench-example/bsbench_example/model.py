@@ -5,9 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bsbench import hookimpl
-from bsbench.frontend import LogMelFrontEnd, LogMelSettings
-from bsbench.protocols import TrainingConfig
+from bsbench.plugin import LogMelFrontEnd, LogMelSettings, TrainingConfig, hookimpl
 
 
 class TinyCnn(nn.Module):

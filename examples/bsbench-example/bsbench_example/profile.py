@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bsbench import hookimpl
-from bsbench.protocols import ProfileCell
+from bsbench.plugin import ProfileCell, hookimpl
 
 SOURCES = ("banse-scherer-1996", "juslin-laukka-2003")
 

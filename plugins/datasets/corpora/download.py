@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bsbench_plugins.datasets.corpora.formats import CorpusFormat
 
-from bsbench.errors import DataError
+from bsbench.plugin import DataError
 
 
 def manual_route(corpus_format: CorpusFormat) -> str:

@@ -16,12 +16,17 @@ from pathlib import Path, PurePosixPath
 
 from bsbench_plugins.datasets.corpora.loading import AudioCorpusOptions, Recording, build_corpus, data_folder
 
-from bsbench.audio_files import AUDIO_EXTENSIONS, DuplicateFinder
-from bsbench.errors import DataError, UsageError
-from bsbench.labels import CANONICAL_LABELS
-from bsbench.parameters import build_parameters
-from bsbench.protocols import DatasetRequest
-from bsbench.types import Corpus, SkippedFile
+from bsbench.plugin import (
+    AUDIO_EXTENSIONS,
+    CANONICAL_LABELS,
+    Corpus,
+    DataError,
+    DatasetRequest,
+    DuplicateFinder,
+    SkippedFile,
+    UsageError,
+    build_parameters,
+)
 
 #: Spellings corpora use for the canonical labels (lower-cased before lookup).
 LABEL_SPELLINGS = {

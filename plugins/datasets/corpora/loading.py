@@ -15,13 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
-from bsbench.audio_io import LENGTH_POLICIES, AudioFacts, AudioFileError, read_audio
-from bsbench.errors import DataError, UsageError
-from bsbench.labels import CANONICAL_LABELS
-from bsbench.progress import progress_bar
-from bsbench.protocols import DatasetRequest
-from bsbench.splits import group_splits
-from bsbench.types import Clip, Corpus, SkippedFile
+from bsbench.plugin import (
+    CANONICAL_LABELS,
+    LENGTH_POLICIES,
+    AudioFacts,
+    AudioFileError,
+    Clip,
+    Corpus,
+    DataError,
+    DatasetRequest,
+    SkippedFile,
+    UsageError,
+    group_splits,
+    progress_bar,
+    read_audio,
+)
 
 DATA_ENV = "BSBENCH_DATA"
 

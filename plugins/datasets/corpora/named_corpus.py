@@ -9,10 +9,7 @@ from bsbench_plugins.datasets.corpora.formats import CorpusFormat
 from bsbench_plugins.datasets.corpora.loading import AudioCorpusOptions, Recording, build_corpus, data_folder
 from bsbench_plugins.datasets.corpora.names import UnreadableName
 
-from bsbench.audio_files import discover_audio
-from bsbench.parameters import build_parameters
-from bsbench.protocols import DatasetRequest
-from bsbench.types import Corpus, SkippedFile
+from bsbench.plugin import Corpus, DatasetRequest, SkippedFile, build_parameters, discover_audio
 
 
 class NamedCorpusDataset:

@@ -20,12 +20,17 @@ from bsbench_plugins.datasets.synthetic.emotions import DEFAULT_TABLE, EmotionTa
 from bsbench_plugins.datasets.synthetic.utterance import PLACEMENTS, synthesise_clip
 from bsbench_plugins.datasets.synthetic.voice import Speaker
 
-from bsbench.cache import cache_dir, content_key
-from bsbench.corpus_store import load_saved_corpus, save_corpus
-from bsbench.errors import UsageError
-from bsbench.parameters import build_parameters
-from bsbench.protocols import DatasetRequest
-from bsbench.types import Clip, Corpus
+from bsbench.plugin import (
+    Clip,
+    Corpus,
+    DatasetRequest,
+    UsageError,
+    build_parameters,
+    cache_dir,
+    content_key,
+    load_saved_corpus,
+    save_corpus,
+)
 
 #: Margin (s) kept between a localised segment and either end of the clip.
 SEGMENT_MARGIN = 0.15

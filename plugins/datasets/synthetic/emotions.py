@@ -21,8 +21,7 @@ from typing import Any
 from bsbench_plugins.datasets.synthetic.voice import VoiceSettings, shrillness_range
 from bsbench_plugins.profiles.data_profile import DataProfile, load_profile
 
-from bsbench.errors import DataError
-from bsbench.protocols import ProfileCell
+from bsbench.plugin import DataError, ProfileCell
 
 DEFAULT_TABLE = Path(__file__).parent / "data" / "emotions.json"
 NEUTRAL = "neutral"

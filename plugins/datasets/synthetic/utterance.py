@@ -25,8 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from bsbench_plugins.datasets.synthetic.voice import Phrase, Speaker, VoiceSettings, render_phrase
 
-from bsbench.cue_statistics import local_spread
-from bsbench.types import CueTracks, GroundTruth
+from bsbench.plugin import CueTracks, GroundTruth, local_spread
 
 PLACEMENTS = ("accented", "localised", "whole")
 NOISE_FLOOR_RMS = 1e-3

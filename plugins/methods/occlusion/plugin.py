@@ -20,13 +20,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from bsbench_plugins.methods.baselines import BASELINES, baseline_of
 from bsbench_plugins.methods.occlusion.incremental import IncrementalNetwork
 from bsbench_plugins.methods.occlusion.windows import SlidingWindows
 
-from bsbench.parameters import require_at_least, require_choice
-from bsbench.protocols import LoadedModel
-from bsbench.types import InputGrid
+from bsbench.plugin import BASELINES, InputGrid, LoadedModel, baseline_of, require_at_least, require_choice
 
 #: Hop of the reference log-mel grid, the unit of the time extents.
 REFERENCE_SECONDS_PER_FRAME = 0.015

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bsbench.errors import UsageError
+from bsbench.plugin import UsageError
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from bsbench.errors import CheckpointError, UsageError
-from bsbench.labels import CANONICAL_LABELS
+from bsbench.plugin import CANONICAL_LABELS, CheckpointError, UsageError
 
 NAME = "hf-audio"
 NEEDS_TRANSFORMERS = f"model {NAME}: needs the transformers package; pip install 'bsbench[hf]'"

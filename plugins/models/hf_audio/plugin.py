@@ -40,9 +40,7 @@ from bsbench_plugins.models.hf_audio.source import (
 )
 from torch import nn
 
-from bsbench.errors import CheckpointError, UsageError
-from bsbench.frontend import WaveformFrontEnd, WaveformSettings
-from bsbench.protocols import TrainingConfig
+from bsbench.plugin import CheckpointError, TrainingConfig, UsageError, WaveformFrontEnd, WaveformSettings
 
 NEEDS_SOURCE = f"model {NAME}: needs --model-option source=<local directory or hub id>"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from bsbench_plugins.models.hf_audio.loading import NAME, load_failure_reason
 
-from bsbench.errors import CheckpointError, UsageError
+from bsbench.plugin import CheckpointError, UsageError
 
 #: Single-file weights in the order transformers prefers them.
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
