@@ -19,6 +19,7 @@ Sections, in the order a clip meets them:
 - **Cues**: the vocabulary (names, units, voiced-only cues, the 10 ms analysis grid), the
   salient-window rule and the cue differences inside it.
 - **Metrics**: the batch a metric scores, scores with reasons, the per-clip loop, removal.
+- **Executors**: the protocol, and the torch threads a worker process on this machine gets.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from bsbench.cues.windows import (
     window_tiles,
 )
 from bsbench.explain.baselines import BASELINES, baseline_of
+from bsbench.grid.executors import threads_per_worker
 from bsbench.interfaces.hookspecs import hookimpl
 from bsbench.interfaces.presets import COST_PRESETS, preset_value, resolved
 from bsbench.interfaces.protocols import (
@@ -54,6 +56,7 @@ from bsbench.interfaces.protocols import (
     CueExtractorPlugin,
     DatasetPlugin,
     DatasetRequest,
+    ExecutorPlugin,
     Explainer,
     LoadedModel,
     MethodPlugin,
@@ -87,6 +90,7 @@ __all__ = [  # noqa: RUF022 - grouped by section, in the order the module docstr
     "CueExtractorPlugin",
     "MetricPlugin",
     "ProfilePlugin",
+    "ExecutorPlugin",
     "METRIC_REQUIREMENTS",
     # data types and errors
     "Clip",
@@ -166,4 +170,6 @@ __all__ = [  # noqa: RUF022 - grouped by section, in the order the module docstr
     "Remover",
     "check_removal",
     "quantus_perturbation",
+    # executors
+    "threads_per_worker",
 ]

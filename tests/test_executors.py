@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
+from bsbench_plugins.executors.slurm import load_slurm_settings, slurm_cluster, torch_threads
 
+from bsbench.contracts.catalogue import checks_for
+from bsbench.contracts.context import CheckContext
+from bsbench.contracts.contract import run_check
 from bsbench.core.errors import UsageError
-from bsbench.grid.cluster_config import load_slurm_settings, slurm_cluster, torch_threads
-from bsbench.grid.executors import run_jobs, threads_per_worker
+from bsbench.core.parameters import NoParameters
+from bsbench.grid.executors import plan_executor, threads_per_worker
 from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.interfaces.hookspecs import hookimpl
+from bsbench.registry.loader import load_registry
 from tests.conftest import SMALL_CORPUS
 
 GRID = dict(
@@ -48,17 +56,34 @@ def test_threads_are_shared_out():
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("executor", "options", "workers", "message"),
     [
-        ({"executor": "pbs"}, "--executor 'pbs': choose one of local, dask, slurm"),
-        ({"executor": "slurm"}, "--cluster-config: needed by --executor slurm, and only by it"),
-        ({"workers": 0}, "--workers 0: must be at least 1"),
-        ({"scheduler": "tcp://127.0.0.1:1"}, "--scheduler: only meaningful with --executor dask"),
+        ("pbs", {}, 1, "unknown executor 'pbs'; valid names: dask, local, slurm"),
+        ("slurm", {}, 1, "--executor slurm: needs --executor-option cluster_config=FILE"),
+        ("slurm", {"cluster_config": "/nowhere/hpc.toml"}, 1, "cluster_config=/nowhere/hpc.toml: no such file"),
+        ("local", {}, 0, "--workers 0: must be at least 1"),
+        ("local", {"scheduler": "tcp://127.0.0.1:1"}, 1, "--executor local: unknown parameter 'scheduler'"),
+        (
+            "dask",
+            {"cluster_config": "x"},
+            1,
+            "unknown parameter 'cluster_config'; valid parameters: scheduler",
+        ),
     ],
 )
-def test_bad_executor_options_are_one_line(options, message):
+def test_bad_executor_options_are_one_line(registry, executor, options, workers, message):
     with pytest.raises(UsageError, match=message):
-        run_jobs(None, [], **options)
+        plan_executor(registry.get("executor", executor), options, workers)
+
+
+def test_a_run_refuses_bad_executor_options_before_any_work(registry, tmp_path, monkeypatch):
+    def no_training(*_, **__):
+        raise AssertionError("trained before the executor's options were checked")
+
+    monkeypatch.setattr("bsbench.grid.runner.trained_model", no_training)
+    config = RunConfig(**GRID, executor="slurm", out=tmp_path / "run")
+    with pytest.raises(UsageError, match="needs --executor-option cluster_config"):
+        run_benchmark(config, registry, show_progress=False)
 
 
 SLURM = """
@@ -105,3 +130,66 @@ def test_bad_cluster_configs_are_one_line(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(UsageError, match=message):
         load_slurm_settings(path)
+
+
+class _ReversedExecutor:
+    """Runs the jobs in reverse order in this process: a valid executor (the runner orders results)."""
+
+    name = "reversed"
+    description = "Every job in this process, last first."
+    version = "0.1.0"
+    parameters = NoParameters
+
+    def check(self, params, workers):
+        pass
+
+    def run(self, work, shared, jobs, workers, params):
+        yield from (work(shared, job) for job in reversed(jobs))
+
+
+class _LosingExecutor(_ReversedExecutor):
+    """Drops the last job: the contract must catch it."""
+
+    name = "losing"
+
+    def run(self, work, shared, jobs, workers, params):
+        yield from (work(shared, job) for job in jobs[:-1])
+
+
+class _SeedingExecutor(_ReversedExecutor):
+    """Explains with another seed than the grid's: the random method's maps change, which the contract sees."""
+
+    name = "reseeding"
+
+    def run(self, work, shared, jobs, workers, params):
+        yield from (work(replace(shared, seed=shared.seed + 1), job) for job in jobs)
+
+
+@pytest.mark.parametrize(
+    ("plugin", "failure"),
+    [
+        (_ReversedExecutor(), None),
+        (_LosingExecutor(), "expected each of the 6 jobs once"),
+        (_SeedingExecutor(), "expected the serial map of"),
+    ],
+    ids=lambda value: getattr(value, "name", value),
+)
+def test_the_executor_contract_compares_with_the_serial_grid(registry, plugin, failure):
+    context = CheckContext(registry=registry)
+    result = run_check(checks_for("executor")[-1], plugin, context, {})
+    assert result.status == ("pass" if failure is None else "fail"), result.detail
+    if failure is not None:
+        assert failure in result.detail
+
+
+def test_a_third_party_executor_runs_a_grid(registry, tmp_path, serial_rows):
+    extended = load_registry(extra_plugins={"reversed-executor": _ReversedPackage()})
+    config = RunConfig(**GRID, executor="reversed", out=tmp_path / "run")
+    rows = run_benchmark(config, extended, show_progress=False).rows.drop(columns="run_id")
+    pd.testing.assert_frame_equal(rows, serial_rows)
+
+
+class _ReversedPackage:
+    @hookimpl
+    def bsbench_register_executors(self, register):
+        register(_ReversedExecutor())

@@ -193,11 +193,9 @@ def plugins_command(
         raise UsageError(f"--kind {kind!r}: choose one of {', '.join(KINDS)}")
     records = [record.as_dict() for record in _registry().records(kind)]
     if as_json:
-        _print_output(json.dumps(records, indent=2), "json")
+        _print_output(records_text(records, as_json=True), "json")
         return
-    from tabulate import tabulate
-
-    stdout.print(tabulate(records, headers="keys", tablefmt="simple"), markup=False)
+    stdout.print(records_text(records, as_json=False), markup=False)
 
 
 @app.command("methods")
@@ -211,12 +209,10 @@ def methods_command(
     """
     rows = method_catalogue(_registry(), model)
     if as_json:
-        _print_output(json.dumps(rows, indent=2), "json")
+        _print_output(records_text(rows, as_json=True), "json")
         return
-    from tabulate import tabulate
-
     shown = [{key: value for key, value in row.items() if key != "description"} for row in rows]
-    stdout.print(tabulate(shown, headers="keys", tablefmt="simple"), markup=False)
+    stdout.print(records_text(shown, as_json=False), markup=False)
 
 
 @app.command("metrics")
@@ -232,12 +228,10 @@ def metrics_command(
     """
     rows = metric_catalogue(_registry(), model, preset)
     if as_json:
-        _print_output(json.dumps(rows, indent=2), "json")
+        _print_output(records_text(rows, as_json=True), "json")
         return
-    from tabulate import tabulate
-
     shown = [{key: value for key, value in row.items() if key not in {"description", "package"}} for row in rows]
-    stdout.print(tabulate(shown, headers="keys", tablefmt="simple", missingval="-"), markup=False)
+    stdout.print(records_text(shown, as_json=False, missingval="-"), markup=False)
 
 
 @app.command("run")
@@ -630,12 +624,10 @@ def validate_command(
     if not as_json:
         stderr.print(f"validate: findings kept in {kept}; leaderboards and reports footnote the failed ones")
     if as_json:
-        _print_output(json.dumps(records, indent=2), "json")
+        _print_output(records_text(records, as_json=True), "json")
     else:
-        from tabulate import tabulate
-
         shown = [{**r, "pass": "pass" if r["pass"] else "FAIL"} for r in records]
-        stdout.print(tabulate(shown, headers="keys", tablefmt="simple"), markup=False)
+        stdout.print(records_text(shown, as_json=False), markup=False)
     failed = sum(not r["pass"] for r in records)
     if failed:
         stderr.print(f"{failed} of {len(records)} checks failed", markup=False)
@@ -678,13 +670,11 @@ def check_command(
     Examples: `bsbench check crp`; `bsbench check --kind metric`; `bsbench check tess
     --data-dir ~/data/tess`; `bsbench check hf-audio --model-option source=./wav2vec2`.
     """
-    from tabulate import tabulate
-
     registry = _registry()
     if list_checks:
         kinds = [kind] if kind else list(KINDS)
         rows = [{"kind": k, "check": c.name, "expects": c.summary} for k in kinds for c in checks_for(k)]
-        stdout.print(json.dumps(rows, indent=2) if as_json else tabulate(rows, headers="keys"), markup=False)
+        stdout.print(records_text(rows, as_json), markup=False)
         return
     selection = select_plugins(registry, names or [], kind)
     options = parse_key_values(model_option, "--model-option")
@@ -704,10 +694,10 @@ def check_command(
 
     results = result_rows(check_plugins(selection.records, context, configured, announce))
     if as_json:
-        stdout.print(json.dumps(results, indent=2), markup=False)
+        stdout.print(records_text(results, as_json=True), markup=False)
     elif results:
         shown = [{**r, "status": r["status"].upper() if r["status"] in FAILING else r["status"]} for r in results]
-        stdout.print(tabulate(shown, headers="keys", tablefmt="simple", maxcolwidths=[None] * 5 + [70]), markup=False)
+        stdout.print(records_text(shown, as_json=False, maxcolwidths=[None] * 5 + [70]), markup=False)
     for rejected in selection.rejected:
         stderr.print(rejection_text(rejected), markup=False)
     failed = sum(r["status"] in FAILING for r in results)
@@ -895,14 +885,12 @@ def models_command(
     """List trained models in the cache with their model cards: what each was trained on and how good it is."""
     rows = cached_models()
     if as_json:
-        _print_output(json.dumps(rows, indent=2), "json")
+        _print_output(records_text(rows, as_json=True), "json")
         return
     if not rows:
         stdout.print("no trained models in the cache yet; `bsbench train` or `bsbench run` trains one", markup=False)
         return
-    from tabulate import tabulate
-
-    stdout.print(tabulate(rows, headers="keys", tablefmt="simple", floatfmt=".3f"), markup=False)
+    stdout.print(records_text(rows, as_json=False, floatfmt=".3f"), markup=False)
 
 
 def _audio_clip(audio: Path) -> tuple[Clip, AudioFacts]:
@@ -960,12 +948,10 @@ def cache_info_command(
     """Files and megabytes per kind of cache entry, and where the cache is ($BSBENCH_CACHE)."""
     rows = cache_summary()
     if as_json:
-        _print_output(json.dumps(rows, indent=2), "json")
+        _print_output(records_text(rows, as_json=True), "json")
         return
-    from tabulate import tabulate
-
     stdout.print(f"cache: {cache_dir()}", markup=False)
-    stdout.print(tabulate(rows, headers="keys", tablefmt="simple"), markup=False)
+    stdout.print(records_text(rows, as_json=False), markup=False)
 
 
 @cache_app.command("clear")
@@ -992,9 +978,7 @@ app.add_typer(profiles_app, name="profiles")
 def profiles_list_command() -> None:
     """Every installed profile with its description."""
     records = [record.as_dict() for record in _registry().records("profile")]
-    from tabulate import tabulate
-
-    stdout.print(tabulate(records, headers="keys", tablefmt="simple"), markup=False)
+    stdout.print(records_text(records, as_json=False), markup=False)
 
 
 @profiles_app.command("show")
@@ -1062,8 +1046,6 @@ def data_info_command(
     if as_json:
         _print_output(json.dumps(summary, indent=2, default=str), "json")
         return
-    from tabulate import tabulate
-
     parameters = ", ".join(f"{key}={value}" for key, value in summary["parameters"].items())
     stdout.print(
         f"dataset {corpus.name}: {summary['clips']} clips, {len(corpus.labels)} classes, "
@@ -1074,7 +1056,9 @@ def data_info_command(
         mapping = ", ".join(f"{code} -> {label}" for code, label in corpus.label_mapping.items())
         stdout.print(f"labels: {mapping}\n", markup=False)
     for by in ("label", "speaker"):
-        stdout.print(tabulate(counts(corpus, by), headers="keys", tablefmt="simple") + "\n", markup=False)
+        # the counts come as a crosstab indexed by ``by``: as records, that index is the first column
+        rows = counts(corpus, by).reset_index().to_dict(orient="records")
+        stdout.print(records_text(rows, as_json=False) + "\n", markup=False)
     if corpus.skipped:
         stdout.print(f"skipped {len(corpus.skipped)} files:", markup=False)
         for skip in corpus.skipped:

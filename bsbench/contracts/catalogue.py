@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bsbench.contracts import cues, datasets, methods, metrics, models, profiles
+from bsbench.contracts import cues, datasets, executors, methods, metrics, models, profiles
 from bsbench.contracts.common import shared_checks
 from bsbench.contracts.contract import Check
 from bsbench.core.errors import UsageError
@@ -15,6 +15,7 @@ _KIND_CHECKS = {
     "cues": cues.CHECKS,
     "metric": metrics.CHECKS,
     "profile": profiles.CHECKS,
+    "executor": executors.CHECKS,
 }
 
 

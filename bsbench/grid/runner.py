@@ -35,7 +35,7 @@ from bsbench.cues.cache import cached_tracks, is_cached
 from bsbench.cues.windows import salient_windows
 from bsbench.explain.method_plan import PlannedMethod
 from bsbench.grid.examples import choose_examples
-from bsbench.grid.executors import check_executor, run_jobs
+from bsbench.grid.executors import PlannedExecutor, plan_executor, run_jobs
 from bsbench.grid.piece_cache import PieceCache, PieceCounts, model_identity
 from bsbench.grid.work import (
     GridSpec,
@@ -114,13 +114,11 @@ class RunConfig:
     out: Path | None = None
     #: Read and write explanation and score pieces in the cache (off: compute everything afresh).
     use_cache: bool = True
-    #: Where the (method, batch) jobs run: "local" (this process, or a process pool) or "dask".
+    #: Where the (method, batch) jobs run: an executor plugin (local, dask, slurm, ...).
     executor: str = "local"
+    #: ``--executor-option`` settings of the executor (e.g. dask's scheduler, slurm's cluster_config).
+    executor_options: Mapping[str, str] = field(default_factory=dict)
     workers: int = 1
-    #: A running Dask scheduler's address; None starts a LocalCluster.
-    scheduler: str | None = None
-    #: TOML file with a [slurm] table, for executor "slurm".
-    cluster_config: Path | None = None
 
 
 @dataclass
@@ -207,6 +205,7 @@ class _Setup:
     skipped_metrics: list[dict[str, str]]
     extractor: CueExtractorPlugin | None
     device: torch.device
+    executor: PlannedExecutor
 
 
 def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: bool) -> _Setup:
@@ -222,7 +221,7 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
     needs = required_inputs(m.plugin for m in metrics)
     extractor: CueExtractorPlugin | None = registry.get("cues", config.cues) if "cues" in needs else None
     device = resolve_device(config.device)
-    check_executor(config.executor, config.workers, config.scheduler, config.cluster_config)
+    executor = plan_executor(registry.get("executor", config.executor), config.executor_options, config.workers)
 
     corpus = load_corpus(dataset_plugin, config.data_dir, config.seed, config.dataset_options, config.emotions)
     skipped_metrics = []
@@ -267,7 +266,7 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
             f"model {model.name} knows labels {', '.join(model.labels)} but the {corpus.name} {config.split} split "
             f"has {', '.join(unknown)}"
         )
-    return _Setup(corpus, model, folder, clips, methods, metrics, skipped_metrics, extractor, device)
+    return _Setup(corpus, model, folder, clips, methods, metrics, skipped_metrics, extractor, device, executor)
 
 
 def _unavailable_removals(metrics: list[PlannedMetric], frontend: FrontEnd, model: str) -> list[dict[str, str]]:
@@ -419,15 +418,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
             progress.update(tasks[outcome.job.method_index], advance=advance)
             progress.update(grid, advance=1)
 
-        outcomes = run_jobs(
-            spec,
-            jobs,
-            executor=config.executor,
-            workers=config.workers,
-            scheduler=config.scheduler,
-            cluster_config=config.cluster_config,
-            on_done=done,
-        )
+        outcomes = run_jobs(spec, jobs, setup.executor, on_done=done)
     for job in jobs:  # job order, not completion order: the same results whatever the executor
         outcome = outcomes[job]
         failures.extend(outcome.failures)

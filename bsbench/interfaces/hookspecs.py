@@ -27,6 +27,7 @@ import pluggy
 from bsbench.interfaces.protocols import (
     CueExtractorPlugin,
     DatasetPlugin,
+    ExecutorPlugin,
     MethodPlugin,
     MetricPlugin,
     ModelPlugin,
@@ -81,6 +82,11 @@ def bsbench_register_cue_vocabulary(register: Callable[[str, str, bool, str], No
     """
 
 
+@hookspec
+def bsbench_register_executors(register: Callable[[ExecutorPlugin], None]) -> None:
+    """Register executors: where a grid's (method, batch) jobs run (``bsbench run --executor NAME``)."""
+
+
 #: The hook that extends the cue vocabulary; it runs before every hook of KIND_HOOKS.
 VOCABULARY_HOOK = "bsbench_register_cue_vocabulary"
 
@@ -92,4 +98,5 @@ KIND_HOOKS: dict[str, str] = {
     "cues": "bsbench_register_cues",
     "metric": "bsbench_register_metrics",
     "profile": "bsbench_register_expert_profiles",
+    "executor": "bsbench_register_executors",
 }

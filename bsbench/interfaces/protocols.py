@@ -14,7 +14,7 @@ passes is reported as a failure, so a declaration cannot outlive its reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -331,6 +331,37 @@ class LoadedModel:
         return self.network(inputs.to(self.device))
 
 
+# --- executors ------------------------------------------------------------------------
+
+
+@runtime_checkable
+class ExecutorPlugin(Protocol):
+    """Where the (method, batch) jobs of a grid run: this process, a process pool, a cluster.
+
+    An executor calls ``work(shared, job)`` once for every job and yields each result as it
+    finishes, in any order; ``shared`` is the same for every job (the grid's models, clips and
+    plans) and should reach each worker once. The runner orders the results itself, so the rows
+    of a run never depend on the executor. ``work`` and ``shared`` pickle, for executors that
+    send them to other processes or machines.
+    """
+
+    name: str
+    description: str
+    version: str
+    #: A dataclass type whose fields (with defaults) are the executor's ``--executor-option`` settings.
+    parameters: type
+
+    def check(self, params: Any, workers: int) -> None:
+        """Refuse settings that cannot work (one ``UsageError`` line) before any piece of a run is computed."""
+        ...
+
+    def run(
+        self, work: Callable[[Any, Any], Any], shared: Any, jobs: Sequence[Any], workers: int, params: Any
+    ) -> Iterator[Any]:
+        """``work(shared, job)`` for every job of ``jobs`` on ``workers`` workers, yielded as each finishes."""
+        ...
+
+
 KIND_PROTOCOLS: dict[str, type] = {
     "dataset": DatasetPlugin,
     "model": ModelPlugin,
@@ -338,6 +369,7 @@ KIND_PROTOCOLS: dict[str, type] = {
     "cues": CueExtractorPlugin,
     "metric": MetricPlugin,
     "profile": ProfilePlugin,
+    "executor": ExecutorPlugin,
 }
 
 

@@ -31,6 +31,7 @@ from bsbench.interfaces.protocols import (
     METRIC_REQUIREMENTS,
     CueExtractorPlugin,
     DatasetPlugin,
+    ExecutorPlugin,
     MethodPlugin,
     MetricPlugin,
     ModelPlugin,
@@ -149,6 +150,9 @@ class Registry:
 
     def profiles(self) -> dict[str, ProfilePlugin]:
         return self._plugins("profile")
+
+    def executors(self) -> dict[str, ExecutorPlugin]:
+        return self._plugins("executor")
 
 
 def missing_members(kind: str, plugin: Any) -> list[str]:

@@ -16,6 +16,7 @@ from bsbench.contracts.contract import Check, CheckResult, ContractViolation, No
 from bsbench.testing.bases import (
     CueExtractorContract,
     DatasetContract,
+    ExecutorContract,
     MethodContract,
     MetricContract,
     ModelContract,
@@ -31,6 +32,7 @@ __all__ = [
     "ContractViolation",
     "CueExtractorContract",
     "DatasetContract",
+    "ExecutorContract",
     "MethodContract",
     "MetricContract",
     "ModelContract",

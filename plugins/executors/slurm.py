@@ -1,4 +1,7 @@
-"""A SLURM cluster for ``--executor slurm``, described by a ``[slurm]`` table in a TOML file.
+"""``slurm``: the jobs on SLURM through dask-jobqueue, as a ``[slurm]`` table in a TOML file describes.
+
+    bsbench run --executor slurm --executor-option cluster_config=hpc.toml --workers 8
+
 
 dask-jobqueue submits one batch job per Dask worker; the table sets what the job asks
 SLURM for. Only resource settings are accepted: partition, account, cores, processes,
@@ -19,10 +22,14 @@ them sets them in dask-jobqueue's own configuration, under the user's control.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bsbench.core.errors import UsageError
+from bsbench_plugins.executors.dask_cluster import dask_distributed, run_on_dask
+
+from bsbench.plugin import UsageError
 
 #: Accepted keys and their types.
 SLURM_SETTINGS: dict[str, type] = {
@@ -46,7 +53,7 @@ REQUIRED = ("cores", "memory")
 
 def load_slurm_settings(path: Path) -> dict[str, Any]:
     """The ``[slurm]`` table of ``path``, checked key by key; one-line UsageErrors name the file and key."""
-    where = f"--cluster-config {path}"
+    where = f"--executor slurm cluster_config={path}"
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -89,3 +96,30 @@ def slurm_cluster(settings: dict[str, Any]) -> Any:
 def torch_threads(settings: dict[str, Any]) -> int:
     """Torch threads per Dask worker process of a job: the job's cores shared by its processes."""
     return max(1, settings["cores"] // settings.get("processes", 1))
+
+
+@dataclass(frozen=True)
+class SlurmParameters:
+    #: The TOML file whose [slurm] table sets queue, account, cores, memory, walltime ...
+    cluster_config: str = ""
+
+
+class SlurmExecutor:
+    name = "slurm"
+    description = "SLURM through dask-jobqueue: --workers batch jobs as --executor-option cluster_config=FILE says."
+    version = "1.0.0"
+    parameters = SlurmParameters
+
+    def check(self, params: SlurmParameters, workers: int) -> None:
+        if not params.cluster_config:
+            raise UsageError("--executor slurm: needs --executor-option cluster_config=FILE (a TOML file with [slurm])")
+        load_slurm_settings(Path(params.cluster_config))
+
+    def run(
+        self, work: Callable[[Any, Any], Any], shared: Any, jobs: Sequence[Any], workers: int, params: SlurmParameters
+    ) -> Iterator[Any]:
+        distributed = dask_distributed(self.name)
+        settings = load_slurm_settings(Path(params.cluster_config))
+        cluster = slurm_cluster(settings)
+        cluster.scale(jobs=workers)
+        yield from run_on_dask(distributed.Client(cluster), cluster, torch_threads(settings), work, shared, jobs)
