@@ -22,7 +22,8 @@ import time
 import pandas as pd
 from scipy import stats
 
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.registry.loader import load_registry
 from bsbench.scoring.removal import REMOVALS
 

@@ -16,7 +16,8 @@ import argparse
 
 import numpy as np
 
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.registry.loader import load_registry
 from bsbench.results.leaderboard import render
 from bsbench.results.statistics import bootstrap_interval

@@ -14,7 +14,8 @@ from bsbench.contracts.contract import run_check
 from bsbench.core.errors import UsageError
 from bsbench.core.parameters import NoParameters
 from bsbench.grid.executors import plan_executor, threads_per_worker
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.interfaces.hookspecs import hookimpl
 from bsbench.registry.loader import load_registry
 from tests.conftest import SMALL_CORPUS

@@ -19,7 +19,8 @@ import soundfile as sf
 from bsbench.cli import app as cli
 from bsbench.cli.terminal_text import safe_for_terminal
 from bsbench.core.option_checks import MAX_SEED
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.registry.loader import Registry
 from bsbench.results.store import MANIFEST, RESULTS
 

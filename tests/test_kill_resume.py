@@ -9,7 +9,8 @@ import pytest
 
 from benchmarks.speed.kill_resume import kill_trials, result_values
 from bsbench.core.errors import ResultsError
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.registry.loader import load_registry
 from bsbench.results.store import read_run
 from tests.conftest import SMALL_CORPUS

@@ -11,7 +11,8 @@ from bsbench_plugins.metrics.quantus_localisation import RelevanceMassAccuracyMe
 from bsbench import hookimpl
 from bsbench.core.errors import UsageError
 from bsbench.core.types import Corpus, Explanation
-from bsbench.grid.runner import RunConfig, evidence_masks, run_benchmark, select_clips
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import evidence_masks, run_benchmark, select_clips
 from bsbench.interfaces.protocols import DatasetRequest, ScoringBatch
 from bsbench.registry.loader import load_registry
 from tests.conftest import SMALL_CORPUS

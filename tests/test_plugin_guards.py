@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from bsbench.cli.app import app
 from bsbench.core.errors import UsageError
 from bsbench.grid.network_guard import NetworkGuard
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.registry.loader import load_registry
 from tests.broken_plugins import BROKEN_METHODS, BROKEN_METRICS, BrokenPackage
 from tests.conftest import SMALL_CORPUS

@@ -138,7 +138,10 @@ def test_cli_plugins_rejects_unknown_kind():
         [sys.executable, "-m", "bsbench", "plugins", "--kind", "models"], capture_output=True, text=True
     )
     assert done.returncode == 2
-    assert done.stderr.strip() == "error: --kind 'models': choose one of dataset, model, method, cues, metric, profile, executor"
+    assert (
+        done.stderr.strip()
+        == "error: --kind 'models': choose one of dataset, model, method, cues, metric, profile, executor"
+    )
 
 
 def test_every_hook_is_documented_and_used(registry):

@@ -17,7 +17,8 @@ import soundfile as sf
 
 from bsbench.contracts.context import CheckContext
 from bsbench.explain.clip import explain_clip
-from bsbench.grid.runner import RunConfig, plan_methods, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import plan_methods, run_benchmark
 from bsbench.models.store import MODEL_FILE, model_folder
 from bsbench.registry.loader import load_registry
 from bsbench.report.figures.clip import clip_figure

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from bsbench.cli.app import app
 from bsbench.core.parameters import NoParameters
 from bsbench.grid.piece_cache import PieceCache
-from bsbench.grid.runner import RunConfig, plan_run, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import plan_run, run_benchmark
 from bsbench.interfaces.hookspecs import hookimpl
 from bsbench.registry.loader import load_registry
 from tests.conftest import SMALL_CORPUS

@@ -15,7 +15,8 @@ from bsbench_plugins.cues.librosa_cues import LibrosaCues
 
 from bsbench import hookimpl
 from bsbench.core.types import RESULT_COLUMNS
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.registry.loader import load_registry
 from tests.conftest import SMALL_CORPUS
 

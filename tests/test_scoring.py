@@ -13,7 +13,8 @@ from bsbench.core.errors import UsageError
 from bsbench.core.parameters import NoParameters
 from bsbench.core.types import Explanation
 from bsbench.explain.method_plan import PlannedMethod, method_explainer
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.interfaces.hookspecs import hookimpl
 from bsbench.interfaces.protocols import ScoringBatch, as_attribution
 from bsbench.registry.loader import load_registry

@@ -13,7 +13,8 @@ from bsbench_plugins.datasets.synthetic.corpus import SyntheticOptions
 
 from bsbench.core.errors import UsageError
 from bsbench.core.parameters import build_parameters
-from bsbench.grid.runner import RunConfig, plan_methods
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import plan_methods
 from bsbench.grid.suites import BUILTIN_DIR, Suite, apply_overrides, builtin_suites, load_suite
 from bsbench.registry.loader import Registry
 from bsbench.scoring.plans import plan_metrics

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.registry.loader import load_registry
 
 HEAVY = ("occlusion:window=1x10,stride=1x5", "feature-ablation")

@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bsbench.grid.runner import RunConfig, run_benchmark
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
 from bsbench.registry.loader import load_registry
 from bsbench.report.html import build_report
 from bsbench.results.leaderboard import aggregate, render

@@ -8,6 +8,7 @@ non-zero exit code; ``--debug`` keeps the traceback.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import math
 import sys
@@ -25,6 +26,14 @@ from bsbench import __version__
 from bsbench.audio.reading import AudioFacts, AudioFileError, read_audio
 from bsbench.cli.method_catalogue import method_catalogue
 from bsbench.cli.metric_catalogue import metric_catalogue
+from bsbench.cli.options import (
+    RUN_OPTION_FIELDS,
+    config_values,
+    emotion_list,
+    output_option,
+    run_option_parameters,
+    seed_option,
+)
 from bsbench.cli.terminal_text import TerminalConsole, safe_for_terminal
 from bsbench.contracts.catalogue import checks_for
 from bsbench.contracts.context import CheckContext
@@ -32,7 +41,6 @@ from bsbench.contracts.contract import FAILING
 from bsbench.contracts.session import check_plugins, rejection_text, result_rows, select_plugins
 from bsbench.core.cache import cache_dir, write_atomic
 from bsbench.core.errors import BsbenchError, DataError, UsageError, describe_error
-from bsbench.core.option_checks import MAX_SEED, check_output, check_seed
 from bsbench.core.parameters import parse_key_values
 from bsbench.core.progress import progress_bar
 from bsbench.core.types import SPLITS, Clip, Corpus
@@ -41,10 +49,8 @@ from bsbench.corpus.info import corpus_summary, counts
 from bsbench.cues.accuracy import cue_accuracy
 from bsbench.explain.clip import explain_clip
 from bsbench.grid.cache_report import CACHE_KINDS, cache_summary, clear_cache
+from bsbench.grid.run_config import RunConfig, run_settings
 from bsbench.grid.runner import (
-    DEFAULT_METHODS,
-    DEFAULT_METRICS,
-    RunConfig,
     RunResult,
     load_corpus,
     metric_directions,
@@ -95,43 +101,15 @@ app = typer.Typer(
 stdout = TerminalConsole()
 stderr = TerminalConsole(stderr=True)
 
-DatasetOption = Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")]
-DataDirOption = Annotated[
-    Path | None, typer.Option(help="Where the dataset's files are [default: $BSBENCH_DATA/<dataset>].")
-]
-DatasetOptions = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--dataset-option", help="Dataset option key=value, repeatable (e.g. placement=localised, sample_rate=16000)."
-    ),
-]
-EmotionsOption = Annotated[
-    str | None, typer.Option(help="Keep only these canonical emotions, comma-separated (e.g. angry,happy,sad).")
-]
-
-
-def _seed_option(help_text: str) -> Any:
-    """The ``--seed`` of every command: refused at parsing outside 0..MAX_SEED, before any work."""
-    return typer.Option(help=f"{help_text} [0 to {MAX_SEED}]", callback=lambda value: check_seed(value, "--seed"))
-
-
-def _output_option(*names: str, help_text: str, folder: bool = False) -> Any:
-    """An output path option refused at parsing when nothing can be written there (a folder for a file, ...)."""
-
-    def checked(param: typer.CallbackParam, value: Path | None) -> Path | None:
-        return None if value is None else check_output(value, max(param.opts, key=len), folder=folder)
-
-    return typer.Option(*names, help=help_text, callback=checked)
-
-
-SeedOption = Annotated[int, _seed_option("Seed for generation and the split.")]
-ModelOptions = Annotated[
-    list[str] | None,
-    typer.Option("--model-option", help="Model option key=value, repeatable (e.g. hf-audio's source=<directory>)."),
-]
-EpochsOption = Annotated[
-    int | None, typer.Option(help="Training epochs if the model must be trained [default: the model's recipe].")
-]
+# Options other commands share with `bsbench run`, with the help RunConfig declares for them.
+_SETTINGS = run_settings()
+DatasetOption = Annotated[str, typer.Option(help=_SETTINGS["dataset"].help)]
+DataDirOption = Annotated[Path | None, typer.Option(help=_SETTINGS["data_dir"].help)]
+DatasetOptions = Annotated[list[str] | None, typer.Option("--dataset-option", help=_SETTINGS["dataset_options"].help)]
+EmotionsOption = Annotated[str | None, typer.Option(help=_SETTINGS["emotions"].help)]
+SeedOption = Annotated[int, seed_option("Seed for generation and the split.")]
+ModelOptions = Annotated[list[str] | None, typer.Option("--model-option", help=_SETTINGS["model_options"].help)]
+EpochsOption = Annotated[int | None, typer.Option(help=_SETTINGS["epochs"].help)]
 
 
 def _registry() -> Registry:
@@ -234,7 +212,6 @@ def metrics_command(
     stdout.print(records_text(shown, as_json=False, missingval="-"), markup=False)
 
 
-@app.command("run")
 def run_command(
     ctx: typer.Context,
     suite: Annotated[
@@ -244,87 +221,14 @@ def run_command(
             "options typed on the command line override the suite's entries."
         ),
     ] = None,
-    dataset: Annotated[str, typer.Option(help="Dataset plugin (see `bsbench plugins --kind dataset`).")] = "synthetic",
-    model: Annotated[
-        str, typer.Option(help="Model plugin; trained on the dataset and cached unless --checkpoint.")
-    ] = "resnet-small",
-    method: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--method",
-            "-m",
-            help="Method, repeatable, with optional parameters: occlusion:window=1x10,stride=1x3 "
-            f"(`bsbench methods` lists each one's parameters and cost) [default: {' '.join(DEFAULT_METHODS)}]",
-        ),
-    ] = None,
-    cues: Annotated[str, typer.Option(help="Cue extractor for the cue metrics.")] = "librosa",
-    metric: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--metric",
-            help="Metric, repeatable, with optional parameters: pixel-flipping:steps=32, cue-plausibility:"
-            "profile=scherer-2003 (`bsbench metrics` lists each one's parameters, needs and cost) "
-            f"[default: {' '.join(DEFAULT_METRICS)}]",
-        ),
-    ] = None,
-    metric_preset: Annotated[
-        str,
-        typer.Option(
-            help="Cost preset of the sampling metrics: quick, standard or paper; fixes their steps and samples "
-            "(`bsbench metrics --preset P` prints the passes per clip each one costs)."
-        ),
-    ] = "standard",
-    model_option: ModelOptions = None,
-    checkpoint: Annotated[
-        Path | None, typer.Option(help="Weights to explain instead of training (loaded weights-only).")
-    ] = None,
-    data_dir: DataDirOption = None,
-    dataset_option: DatasetOptions = None,
-    emotions: EmotionsOption = None,
-    split: Annotated[str, typer.Option(help="Split whose clips are explained.")] = "test",
-    limit: Annotated[int, typer.Option(help="Explain at most N clips, balanced over classes (0: all).")] = 28,
-    seed: Annotated[int, _seed_option("Seed for data, training, methods and metrics.")] = 0,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
-    epochs: EpochsOption = None,
-    out: Annotated[
-        Path | None, _output_option("--out", help_text="Run directory [default: runs/<timestamp>-<id>].", folder=True)
-    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-    batch_size: Annotated[
-        int, typer.Option(help="Clips per explanation batch (a batch is the unit that is cached and resumed).")
-    ] = 32,
-    workers: Annotated[
-        int,
-        typer.Option(
-            help="Processes that explain and score (method, batch) jobs side by side; each gets cores/N torch threads."
-        ),
-    ] = 1,
-    executor: Annotated[
-        str,
-        typer.Option(
-            help="local (this machine: one process, or a pool with --workers), dask, or slurm "
-            "(--workers jobs through dask-jobqueue, see --cluster-config)."
-        ),
-    ] = "local",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="With --executor dask: a running scheduler (tcp://host:8786); default: a LocalCluster."),
-    ] = None,
-    cluster_config: Annotated[
-        Path | None,
-        typer.Option(
-            help="With --executor slurm: a TOML file whose [slurm] table sets queue, account, cores, memory..."
-        ),
-    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be computed and what the cache holds; compute nothing.")
     ] = False,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Exit 0 even when some pieces failed (they are recorded either way).")
     ] = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Recompute every explanation and score instead of reading the cache.")
-    ] = False,
+    **settings: Any,
 ) -> None:
     """Explain clips with every method, score them with every metric, print the leaderboard.
 
@@ -335,31 +239,7 @@ def run_command(
     crp / gradcam / random, librosa cues, Quantus faithfulness, the paper's cue analysis and
     its plausibility against the consensus expert profile.
     """
-    values = {
-        "dataset": dataset,
-        "dataset_options": parse_key_values(dataset_option, "--dataset-option"),
-        "data_dir": data_dir,
-        "emotions": _emotion_list(emotions),
-        "model": model,
-        "model_options": parse_key_values(model_option, "--model-option"),
-        "checkpoint": checkpoint,
-        "methods": tuple(method or DEFAULT_METHODS),
-        "cues": cues,
-        "metrics": tuple(metric or DEFAULT_METRICS),
-        "metric_preset": metric_preset,
-        "split": split,
-        "limit": limit or None,
-        "seed": seed,
-        "device": device,
-        "epochs": epochs,
-        "out": out,
-        "use_cache": not no_cache,
-        "batch_size": batch_size,
-        "executor": executor,
-        "workers": workers,
-        "scheduler": scheduler,
-        "cluster_config": cluster_config,
-    }
+    values = config_values(settings)
     if suite is None:
         configs: tuple[RunConfig, ...] = (RunConfig(**values),)
     else:
@@ -382,32 +262,11 @@ def run_command(
         raise typer.Exit(1)
 
 
-#: `bsbench run` options -> the RunConfig field each one sets (what a suite entry can be overridden by).
-RUN_OPTION_FIELDS = {
-    "dataset": "dataset",
-    "dataset_option": "dataset_options",
-    "data_dir": "data_dir",
-    "emotions": "emotions",
-    "model": "model",
-    "model_option": "model_options",
-    "checkpoint": "checkpoint",
-    "method": "methods",
-    "cues": "cues",
-    "metric": "metrics",
-    "metric_preset": "metric_preset",
-    "split": "split",
-    "limit": "limit",
-    "seed": "seed",
-    "device": "device",
-    "epochs": "epochs",
-    "out": "out",
-    "no_cache": "use_cache",
-    "batch_size": "batch_size",
-    "executor": "executor",
-    "workers": "workers",
-    "scheduler": "scheduler",
-    "cluster_config": "cluster_config",
-}
+# The run settings' options come from RunConfig's declarations (bsbench.grid.run_config), after --suite.
+_own = list(inspect.signature(run_command, eval_str=True).parameters.values())[:-1]
+_flags = [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in _own[2:]]
+run_command.__signature__ = inspect.Signature([*_own[:2], *run_option_parameters(), *_flags])  # type: ignore[attr-defined]
+app.command("run")(run_command)
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
@@ -492,7 +351,7 @@ def leaderboard_command(
         ),
     ] = False,
     output: Annotated[
-        Path | None, _output_option("--output", "-o", help_text="Write to this file instead of printing.")
+        Path | None, output_option("--output", "-o", help_text="Write to this file instead of printing.")
     ] = None,
 ) -> None:
     """Print the leaderboard of one or more runs from their files alone.
@@ -594,7 +453,7 @@ def validate_command(
     metric_preset: Annotated[str, typer.Option(help="Cost preset of the sampling metrics.")] = "quick",
     dataset_option: DatasetOptions = None,
     limit: Annotated[int, typer.Option(help="Test clips to use, balanced over classes.")] = 28,
-    seed: Annotated[int, _seed_option("Seed for data, training, methods and metrics.")] = 0,
+    seed: Annotated[int, seed_option("Seed for data, training, methods and metrics.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     epochs: EpochsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the rows.")] = False,
@@ -649,7 +508,7 @@ def check_command(
     model_option: ModelOptions = None,
     data_dir: DataDirOption = None,
     dataset_option: DatasetOptions = None,
-    seed: Annotated[int, _seed_option("Seed of the check corpus, the network and the methods.")] = 0,
+    seed: Annotated[int, seed_option("Seed of the check corpus, the network and the methods.")] = 0,
     list_checks: Annotated[bool, typer.Option("--list", help="List the checks of each kind and exit.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the results.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
@@ -725,11 +584,11 @@ def explain_command(
     profile: Annotated[str, typer.Option(help="Expert profile the cue findings are judged by.")] = "consensus",
     output: Annotated[
         Path | None,
-        _output_option("--output", "-o", help_text="Save the figure here (PNG; a PDF is written beside it)."),
+        output_option("--output", "-o", help_text="Save the figure here (PNG; a PDF is written beside it)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     model_option: ModelOptions = None,
-    seed: Annotated[int, _seed_option("Seed of the method (and of training, if the model must be trained).")] = 0,
+    seed: Annotated[int, seed_option("Seed of the method (and of training, if the model must be trained).")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
 ) -> None:
     """Explain one recording: prediction, salient windows, and what the cues there say, in words.
@@ -788,9 +647,7 @@ def explain_command(
 @app.command("report")
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `bsbench run`.")],
-    output: Annotated[Path, _output_option("--output", "-o", help_text="The HTML file to write.")] = Path(
-        "report.html"
-    ),
+    output: Annotated[Path, output_option("--output", "-o", help_text="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page of a run: configuration, leaderboard, breakdowns, figures, examples.
 
@@ -807,7 +664,7 @@ def report_command(
 def figures_command(
     run_dirs: Annotated[list[Path], typer.Argument(help="Run directories written by `bsbench run`; merged.")],
     output: Annotated[
-        Path, _output_option("--output", "-o", help_text="Folder for the PNG and PDF files.", folder=True)
+        Path, output_option("--output", "-o", help_text="Folder for the PNG and PDF files.", folder=True)
     ] = Path("figures"),
 ) -> None:
     """Draw a run's figures as PNG and PDF: metrics by method, cue profiles by emotion, the kept examples."""
@@ -846,7 +703,7 @@ def train_command(
     augment: Annotated[
         str | None, typer.Option(help=f"Training-input augmentation: {' or '.join(AUGMENTATIONS)} [default: none].")
     ] = None,
-    seed: Annotated[int, _seed_option("Seed for the split and the training.")] = 0,
+    seed: Annotated[int, seed_option("Seed for the split and the training.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (mixed precision on GPU).")] = "auto",
     data_dir: DataDirOption = None,
     dataset_option: DatasetOptions = None,
@@ -910,7 +767,7 @@ def cues_command(
     extractor: Annotated[str, typer.Option(help="Cue extractor (see `bsbench plugins --kind cues`).")] = "librosa",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON records.")] = False,
     plot: Annotated[
-        Path | None, _output_option("--plot", help_text="Also draw every cue track over time into this PNG.")
+        Path | None, output_option("--plot", help_text="Also draw every cue track over time into this PNG.")
     ] = None,
 ) -> None:
     """Summarise one clip's acoustic cues: unit, defined frames, mean, SD and range per cue."""
@@ -1020,15 +877,11 @@ def _corpus(
         data_dir,
         seed,
         parse_key_values(options, "--dataset-option"),
-        _emotion_list(emotions),
+        emotion_list(emotions),
     )
     for warning in corpus.warnings:
         stderr.print(f"warning: dataset {corpus.name}: {warning}", markup=False)
     return corpus
-
-
-def _emotion_list(emotions: str | None) -> tuple[str, ...]:
-    return tuple(name.strip() for name in (emotions or "").split(",") if name.strip())
 
 
 @data_app.command("info")
@@ -1080,7 +933,7 @@ def data_download_command(
 @data_app.command("export")
 def data_export_command(
     out: Annotated[
-        Path, _output_option("--out", "-o", help_text="Folder to write WAV files (and ground truth) into.", folder=True)
+        Path, output_option("--out", "-o", help_text="Folder to write WAV files (and ground truth) into.", folder=True)
     ],
     dataset: DatasetOption = "synthetic",
     n: Annotated[int, typer.Option("--n", help="How many clips, taken round-robin over classes.")] = 7,

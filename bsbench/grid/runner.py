@@ -15,7 +15,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from bsbench.explain.method_plan import PlannedMethod
 from bsbench.grid.examples import choose_examples
 from bsbench.grid.executors import PlannedExecutor, plan_executor, run_jobs
 from bsbench.grid.piece_cache import PieceCache, PieceCounts, model_identity
+from bsbench.grid.run_config import RunConfig
 from bsbench.grid.work import (
     GridSpec,
     JobOutcome,
@@ -76,49 +77,6 @@ from bsbench.scoring.plans import (
     result_column,
 )
 from bsbench.scoring.removal import removal_unavailable
-
-DEFAULT_METHODS = ("crp", "gradcam", "energy", "random")
-DEFAULT_METRICS = (
-    "faithfulness-correlation",
-    "road",
-    "cue-plausibility",
-    "relevance-mass-accuracy",
-    "cue-salience",
-)
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines a run; recorded verbatim in its manifest."""
-
-    dataset: str = "synthetic"
-    dataset_options: Mapping[str, str] = field(default_factory=dict)
-    data_dir: Path | None = None
-    #: Canonical labels to keep (all when empty).
-    emotions: tuple[str, ...] = ()
-    model: str = "resnet-small"
-    #: ``--model-option`` settings for models that take them (e.g. hf-audio's source).
-    model_options: Mapping[str, str] = field(default_factory=dict)
-    checkpoint: Path | None = None
-    methods: tuple[str, ...] = DEFAULT_METHODS
-    cues: str = "librosa"
-    metrics: tuple[str, ...] = DEFAULT_METRICS
-    #: Cost preset for sampling metrics (quick, standard, paper); a metric's own ``preset=`` wins.
-    metric_preset: str = "standard"
-    split: str = "test"
-    limit: int | None = 28
-    seed: int = 0
-    device: str = "auto"
-    epochs: int | None = None
-    batch_size: int = 32
-    out: Path | None = None
-    #: Read and write explanation and score pieces in the cache (off: compute everything afresh).
-    use_cache: bool = True
-    #: Where the (method, batch) jobs run: an executor plugin (local, dask, slurm, ...).
-    executor: str = "local"
-    #: ``--executor-option`` settings of the executor (e.g. dask's scheduler, slurm's cluster_config).
-    executor_options: Mapping[str, str] = field(default_factory=dict)
-    workers: int = 1
 
 
 @dataclass

@@ -28,25 +28,24 @@ from typing import Any
 from bsbench.core.errors import UsageError
 from bsbench.core.option_checks import check_seed
 from bsbench.core.parameters import split_spec
-from bsbench.grid.runner import RunConfig
+from bsbench.grid.run_config import RunConfig, RunSetting, run_settings
 
 #: Where the built-in suites are: the repository's ``benchmarks/suites`` (see the module docstring).
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "suites"
 SUITE_SUFFIX = ".toml"
 
-_STRING_KEYS = ("model", "cues", "metric_preset", "split")
-_SPEC_LIST_KEYS = ("methods", "metrics")
-#: Integer keys and the least value each accepts (``limit = 0`` means every clip).
-_INT_KEYS = {"limit": 0, "seed": 0, "epochs": 1, "batch_size": 1}
-_TOP_LEVEL_KEYS = frozenset(
-    {"description", "datasets", "emotions", "model_options", *_STRING_KEYS, *_SPEC_LIST_KEYS, *_INT_KEYS}
-)
-_DATASET_KEYS = frozenset({"name", "data_dir", "options", "emotions"})
+_SETTINGS = run_settings()
+#: RunConfig fields a suite sets at its top level, by key (every field's place is declared in RunConfig).
+_SHARED = {name: s for name, s in _SETTINGS.items() if s.suite in ("shared", "shared and dataset")}
+#: RunConfig fields a suite sets inside ``[[datasets]]`` tables, by the key they have there.
+_PER_DATASET = {
+    s.suite_key or name: name for name, s in _SETTINGS.items() if s.suite in ("dataset", "shared and dataset")
+}
 #: RunConfig fields a suite leaves to the command line, with the flag that sets each.
-_COMMAND_LINE_ONLY = {"out": "--out", "device": "--device", "use_cache": "--no-cache", "checkpoint": "--checkpoint"}
-#: RunConfig fields a suite sets per dataset, inside ``[[datasets]]`` tables.
-_PER_DATASET = {"dataset": "name", "data_dir": "data_dir", "dataset_options": "options"}
-_RUN_FIELDS = frozenset(f.name for f in dataclasses.fields(RunConfig))
+_COMMAND_LINE_ONLY = {name: s.option for name, s in _SETTINGS.items() if s.suite == "command line"}
+_TOP_LEVEL_KEYS = frozenset({"description", "datasets", *_SHARED})
+_DATASET_KEYS = frozenset(_PER_DATASET)
+_RUN_FIELDS = frozenset(_SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -183,24 +182,9 @@ def _parse(document: Mapping[str, Any], path: Path) -> Suite:
     if not isinstance(description, str):
         raise UsageError(f"{where}: key 'description': expected a string, got {_type_name(description)}")
 
-    shared: dict[str, Any] = {}
-    for key in _STRING_KEYS:
-        if key in document:
-            shared[key] = _string(document[key], where, key)
-    for key in _SPEC_LIST_KEYS:
-        if key in document:
-            shared[key] = _spec_list(document[key], where, key)
-    for key, least in _INT_KEYS.items():
-        if key in document:
-            shared[key] = _integer(document[key], where, key, least)
-    if "seed" in shared:
-        check_seed(shared["seed"], f"{where}: key 'seed':")
-    if shared.get("limit") == 0:
-        shared["limit"] = None
-    if "emotions" in document:
-        shared["emotions"] = _string_list(document["emotions"], where, "emotions")
-    if "model_options" in document:
-        shared["model_options"] = _options(document["model_options"], where, "model_options")
+    shared = {
+        name: _read(document[name], setting, where, name) for name, setting in _SHARED.items() if name in document
+    }
     base = RunConfig(**shared)
     entries = set(shared)
 
@@ -215,14 +199,7 @@ def _parse(document: Mapping[str, Any], path: Path) -> Suite:
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise UsageError(f"{where}: key 'datasets': {', '.join(repeated)} listed more than once")
-        entries.add("dataset")
-        for config_key, table_key in (
-            ("data_dir", "data_dir"),
-            ("dataset_options", "options"),
-            ("emotions", "emotions"),
-        ):
-            if any(table_key in table for table in tables):
-                entries.add(config_key)
+        entries.update(name for key, name in _PER_DATASET.items() if any(key in table for table in tables))
     return Suite(
         name=path.stem,
         description=description,
@@ -243,23 +220,40 @@ def _dataset_run(base: RunConfig, table: Mapping[str, Any], index: int, where: s
             )
     if "name" not in table:
         raise UsageError(f"{where}: key '{key_prefix}': every [[datasets]] table needs a name (e.g. name = \"tess\")")
-    changes: dict[str, Any] = {"dataset": _string(table["name"], where, f"{key_prefix}.name")}
-    if "data_dir" in table:
-        given = Path(_string(table["data_dir"], where, f"{key_prefix}.data_dir")).expanduser()
-        # Relative to the suite file, not to wherever the command happens to run.
-        changes["data_dir"] = given if given.is_absolute() else folder / given
-    if "options" in table:
-        changes["dataset_options"] = _options(table["options"], where, f"{key_prefix}.options")
-    if "emotions" in table:
-        changes["emotions"] = _string_list(table["emotions"], where, f"{key_prefix}.emotions")
+    changes: dict[str, Any] = {}
+    for key, name in _PER_DATASET.items():
+        if key in table:
+            changes[name] = _read(table[key], _SETTINGS[name], where, f"{key_prefix}.{key}", folder)
     return dataclasses.replace(base, **changes)
+
+
+def _read(value: Any, setting: RunSetting, where: str, key: str, folder: Path | None = None) -> Any:
+    """A suite value of ``setting``'s form, checked; one UsageError line naming the file and the key."""
+    form = setting.form
+    if form == "specs":
+        return _spec_list(value, where, key)
+    if form == "labels":
+        return _string_list(value, where, key)
+    if form == "options":
+        return _options(value, where, key)
+    if form in ("integer", "count", "seed"):
+        number = _integer(value, where, key, setting.least)
+        if form == "seed":
+            check_seed(number, f"{where}: key '{key}':")
+        return None if form == "count" and number == 0 else number
+    if form == "path":
+        given = Path(_string(value, where, key)).expanduser()
+        # Relative to the suite file, not to wherever the command happens to run.
+        return given if given.is_absolute() or folder is None else folder / given
+    return _string(value, where, key)
 
 
 def _unknown_key_reason(key: str) -> str:
     if key in _COMMAND_LINE_ONLY:
         return f"key '{key}' is not set by a suite (pass {_COMMAND_LINE_ONLY[key]} on the command line)"
-    if key in _PER_DATASET:
-        return f"key '{key}' belongs in a [[datasets]] table (as {_PER_DATASET[key]})"
+    in_tables = {name: table_key for table_key, name in _PER_DATASET.items()}
+    if key in in_tables:
+        return f"key '{key}' belongs in a [[datasets]] table (as {in_tables[key]})"
     return f"key '{key}' is unknown"
 
 
