@@ -230,7 +230,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_70(capsys, monkeypatch):
     def broken() -> list:
         raise RuntimeError("the cache index\nis not what it seems")
 
-    monkeypatch.setattr(cli, "cache_summary", broken)
+    monkeypatch.setattr("bsbench.cli.cache.cache_summary", broken)
     line = one_line_error(bsbench(capsys, monkeypatch, "cache", "info"), 70)
     assert line == (
         "bsbench: internal error: RuntimeError: the cache index is not what it seems "

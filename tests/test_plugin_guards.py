@@ -83,7 +83,7 @@ def test_broken_plugins_change_no_other_result_and_are_never_cached(runs):
 
 
 def test_cli_exits_1_on_broken_plugins_unless_keep_going(tmp_path, monkeypatch, broken_registry, small_model):
-    monkeypatch.setattr("bsbench.cli.app._registry", lambda: broken_registry)
+    monkeypatch.setattr("bsbench.cli.shared.registry", lambda: broken_registry)
     common = ["run", *[a for k, v in SMALL_CORPUS.items() for a in ("--dataset-option", f"{k}={v}")]]
     common += ["--epochs", "2", "--limit", "7", "--device", "cpu", "-q", "-m", "weight-mutator", "-m", "energy"]
     common += ["--metric", "relevance-mass-accuracy"]

@@ -167,7 +167,9 @@ class _FailingPlugin:
 
 @pytest.mark.parametrize(("keep_going", "code"), [(False, 1), (True, 0)])
 def test_failed_pieces_set_the_exit_code_unless_keep_going(tmp_path, monkeypatch, keep_going, code):
-    monkeypatch.setattr("bsbench.cli.app._registry", lambda: load_registry(extra_plugins={"failing": _FailingPlugin()}))
+    monkeypatch.setattr(
+        "bsbench.cli.shared.registry", lambda: load_registry(extra_plugins={"failing": _FailingPlugin()})
+    )
     args = [*RUN, "-m", "fails-on-angry", "-m", "random", "--metric", "sparseness", "--out", str(tmp_path / "r")]
     done = CliRunner().invoke(app, [*args, *(["--keep-going"] if keep_going else [])])
     assert done.exit_code == code, done.output
