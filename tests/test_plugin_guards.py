@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,9 +14,11 @@ from typer.testing import CliRunner
 
 from bsbench.cli.app import app
 from bsbench.core.errors import UsageError
+from bsbench.core.parameters import NoParameters
 from bsbench.grid.network_guard import NetworkGuard
 from bsbench.grid.run_config import RunConfig
-from bsbench.grid.runner import run_benchmark
+from bsbench.grid.runner import plan_run, run_benchmark
+from bsbench.interfaces.hookspecs import hookimpl
 from bsbench.registry.loader import load_registry
 from tests.broken_plugins import BROKEN_METHODS, BROKEN_METRICS, BrokenPackage
 from tests.conftest import SMALL_CORPUS
@@ -152,3 +155,41 @@ def test_method_parameters_are_checked_before_any_work(tmp_path, monkeypatch, sp
     config = _config(tmp_path, "refused", (spec,), ("relevance-mass-accuracy",))
     with pytest.raises(UsageError, match=re.escape(message)):
         run_benchmark(replace(config, epochs=1, seed=12345), load_registry(), show_progress=False)
+
+
+class _NetworkRecorder:
+    """A method whose parameter check records the network it is shown."""
+
+    name = "network-recorder"
+    description = "Records the network its parameters are checked against (test)."
+    version = "1"
+    cost = "baseline"
+    parameters = NoParameters
+    seen: ClassVar[list[torch.nn.Module]] = []
+
+    def model_passes(self, params, grid):
+        return 0
+
+    def check_parameters(self, params, network, grid):
+        self.seen.append(network)
+
+    def explain(self, model, inputs, targets, params, seed):
+        return inputs.detach().sum(dim=1).cpu().numpy()
+
+
+class _RecorderPackage:
+    @hookimpl
+    def bsbench_register_methods(self, register):
+        register(_NetworkRecorder())
+
+
+def test_parameters_are_checked_on_the_cached_trained_network(tmp_path):
+    registry = load_registry(extra_plugins={"recorder": _RecorderPackage()})
+    config = _config(tmp_path, "recorded", ("network-recorder",), ("sparseness",))
+    result = run_benchmark(config, registry, show_progress=False)  # trains the model, or finds it cached
+    _NetworkRecorder.seen.clear()
+    plan_run(config, registry)
+    (network,) = _NetworkRecorder.seen
+    trained = torch.load(result.manifest["model"]["card"]["checkpoint"], map_location="cpu", weights_only=True)
+    assert network.state_dict().keys() == trained.keys()
+    assert all(torch.equal(value, trained[key]) for key, value in network.state_dict().items())

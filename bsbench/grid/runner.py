@@ -205,14 +205,18 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
         model: LoadedModel | None = load_checkpoint(model_plugin, config.checkpoint, device)
         check_method_parameters(methods, model.network, model.frontend.grid)
     else:
-        # an untrained network of the architecture: its layers are known before any training
-        check_method_parameters(methods, model_plugin.build(len(corpus.labels)), model_plugin.frontend().grid)
         recipe = replace(model_plugin.training, epochs=config.epochs) if config.epochs else model_plugin.training
         folder = model_folder(model_plugin, corpus, config.seed, recipe)
-        if train or (folder / MODEL_FILE).is_file():
+        cached = (folder / MODEL_FILE).is_file()
+        if not cached:
+            # an untrained network of the architecture: its layers are known before any training
+            check_method_parameters(methods, model_plugin.build(len(corpus.labels)), model_plugin.frontend().grid)
+        if train or cached:
             model = trained_model(
                 model_plugin, corpus, seed=config.seed, device=device, config=recipe, show_progress=show_progress
             )
+            if cached:  # checked against the network the methods will explain
+                check_method_parameters(methods, model.network, model.frontend.grid)
         else:
             model = None
     clips = select_clips(corpus.split(config.split), config.limit)
