@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from bsbench import __version__
-from bsbench.cli import cache, data, explain, models, plugins, results, run, validate
+from bsbench.cli import cache, data, explain, intervene, models, plugins, results, run, validate
 from bsbench.cli.shared import stderr, stdout
 from bsbench.cli.terminal_text import safe_for_terminal
 from bsbench.core.errors import BsbenchError, describe_error
@@ -60,6 +60,7 @@ app.command("figures")(results.figures_command)
 app.command("train")(models.train_command)
 app.command("models")(models.models_command)
 app.command("cues")(explain.cues_command)
+app.command("intervene")(intervene.intervene_command)
 app.add_typer(cache.cache_app, name="cache")
 app.add_typer(plugins.profiles_app, name="profiles")
 app.add_typer(data.data_app, name="data")
