@@ -12,11 +12,10 @@ from typing import Annotated
 
 import typer
 
-from bsbench.audio.reading import AudioFacts, AudioFileError, read_audio
+from bsbench.audio.reading import AudioFacts
 from bsbench.cli import shared
 from bsbench.cli.options import output_option, seed_option
 from bsbench.cli.shared import ModelOptions, print_output, stderr, stdout
-from bsbench.core.errors import DataError
 from bsbench.core.parameters import parse_key_values
 from bsbench.core.types import Clip
 from bsbench.explain.clip import explain_clip
@@ -108,12 +107,7 @@ def explain_command(
 
 def _audio_clip(audio: Path) -> tuple[Clip, AudioFacts]:
     """A user's audio file as an unlabelled clip at the analysis rate, or one line saying why it cannot be read."""
-    if not audio.is_file():
-        raise DataError(f"{audio}: no such file")
-    try:
-        samples, facts = read_audio(audio, ANALYSIS_RATE)
-    except AudioFileError as error:
-        raise DataError(f"{audio}: {error}") from None
+    samples, facts = shared.read_user_audio(audio)
     return Clip(audio.stem, samples, ANALYSIS_RATE, "unknown", "unknown", "test", source=str(audio)), facts
 
 

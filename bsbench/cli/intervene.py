@@ -8,12 +8,10 @@ from typing import Annotated
 import soundfile
 import typer
 
-from bsbench.audio.reading import AudioFileError, read_audio
 from bsbench.audio.window_edits import MANIPULATIONS, edit_inside, manipulation, parse_windows
 from bsbench.cli.options import output_option
-from bsbench.cli.shared import stdout
+from bsbench.cli.shared import read_user_audio, stdout
 from bsbench.core.cache import write_atomic
-from bsbench.core.errors import DataError
 from bsbench.interfaces.vocabulary import ANALYSIS_RATE
 
 
@@ -34,12 +32,7 @@ def intervene_command(
     raised-cosine fade inside the window joins the two, so the edit adds no click.
     """
     edit = manipulation(cue, change)
-    if not audio.is_file():
-        raise DataError(f"{audio}: no such file")
-    try:
-        samples, _ = read_audio(audio, ANALYSIS_RATE)
-    except AudioFileError as error:
-        raise DataError(f"{audio}: {error}") from None
+    samples, _ = read_user_audio(audio)
     spans = parse_windows(windows, len(samples) / ANALYSIS_RATE)
     edited = edit_inside(samples, ANALYSIS_RATE, spans, edit)
     write_atomic(out, lambda temp: soundfile.write(temp, edited, ANALYSIS_RATE, format="WAV", subtype="FLOAT"))

@@ -14,14 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
+from bsbench.audio.reading import AudioFacts, AudioFileError, read_audio
 from bsbench.cli.options import emotion_list, seed_option
 from bsbench.cli.terminal_text import TerminalConsole
+from bsbench.core.errors import DataError
 from bsbench.core.parameters import parse_key_values
 from bsbench.core.types import Corpus
 from bsbench.grid.run_config import run_settings
 from bsbench.grid.runner import load_corpus
+from bsbench.interfaces.vocabulary import ANALYSIS_RATE
 from bsbench.registry.loader import Registry, load_registry
 
 stdout = TerminalConsole()
@@ -98,3 +102,13 @@ def model_summary(card: dict) -> str:
         f"model {card['model']} trained on {card['dataset']}: test accuracy {test['accuracy']:.3f}, "
         f"UAR {test['unweighted_average_recall']:.3f} on {card['split_sizes']['test']} held-out clips"
     )
+
+
+def read_user_audio(audio: Path) -> tuple[np.ndarray, AudioFacts]:
+    """A user's audio file, mono at the analysis rate, or one line saying why it cannot be read."""
+    if not audio.is_file():
+        raise DataError(f"{audio}: no such file")
+    try:
+        return read_audio(audio, ANALYSIS_RATE)
+    except AudioFileError as error:
+        raise DataError(f"{audio}: {error}") from None
