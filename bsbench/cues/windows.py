@@ -28,19 +28,18 @@ class WindowRule:
 
     Every metric that reads salient windows puts :meth:`settings` into its own settings, so the
     cache key of its scores follows the rule: a changed rule recomputes them rather than serving
-    scores made under the old one.
+    scores made under the old one. Relevance at or below the map's mean counts as zero (the
+    paper's threshold); the settings name it so a manifest states the whole rule.
     """
 
     #: 10 frames of the reference grid's 15 ms hop.
     window_seconds: float = 0.150
     #: How many of the most relevant windows are salient.
     top: int = 5
-    #: Relevance at or below this statistic of the map counts as zero (the paper's mean).
-    threshold: str = "mean"
 
     def settings(self) -> dict[str, float | int | str]:
         """The rule as metric settings (manifests and cache keys)."""
-        return {"window_seconds": self.window_seconds, "top_windows": self.top, "window_threshold": self.threshold}
+        return {"window_seconds": self.window_seconds, "top_windows": self.top, "window_threshold": "mean"}
 
     def describe(self) -> str:
         """The rule in words, e.g. for reasons: "150 ms"."""
@@ -51,6 +50,13 @@ class WindowRule:
 WINDOW_RULE = WindowRule()
 
 
+def _pooling(explanation: Explanation) -> tuple[int, int, float]:
+    """Map frames summed into one pooled frame, pooled frames, and seconds per pooled frame."""
+    seconds = explanation.grid.seconds_per_frame
+    per_frame = max(1, round(POOLED_SECONDS / seconds))
+    return per_frame, -(-explanation.relevance.shape[1] // per_frame), seconds * per_frame
+
+
 def relevance_over_time(explanation: Explanation) -> tuple[np.ndarray, float]:
     """The map on frames no finer than 10 ms, and the seconds per frame.
 
@@ -58,54 +64,39 @@ def relevance_over_time(explanation: Explanation) -> tuple[np.ndarray, float]:
     (a waveform model's one frame per sample) are summed over 10 ms frames, the last
     frame holding what remains.
     """
-    relevance, seconds = explanation.relevance, explanation.grid.seconds_per_frame
-    per_frame = round(POOLED_SECONDS / seconds)
-    if per_frame <= 1:
+    relevance = explanation.relevance
+    per_frame, n_frames, seconds = _pooling(explanation)
+    if per_frame == 1:
         return relevance, seconds
-    n_frames = -(-relevance.shape[1] // per_frame)
     padded = np.zeros((relevance.shape[0], n_frames * per_frame), dtype=relevance.dtype)
     padded[:, : relevance.shape[1]] = relevance
-    return padded.reshape(relevance.shape[0], n_frames, per_frame).sum(axis=2), seconds * per_frame
+    return padded.reshape(relevance.shape[0], n_frames, per_frame).sum(axis=2), seconds
 
 
-def window_starts(explanation: Explanation, rule: WindowRule = WINDOW_RULE) -> tuple[np.ndarray, int, float]:
-    """The rule's window grid on a map's pooled time axis: first frame of each window (from time 0,
-    non-overlapping, the last one clipped at the end), frames per window, and seconds per frame."""
-    n_frames, seconds = _pooled_frames(explanation)
+def _tiles(n_frames: int, seconds: float, rule: WindowRule) -> tuple[np.ndarray, np.ndarray]:
+    """The rule's window grid on ``n_frames`` pooled frames: first frame of each window (from time 0,
+    non-overlapping, the last one clipped at the end) and each window's (start, end) in seconds."""
     window_frames = max(1, round(rule.window_seconds / seconds))
-    return np.arange(0, n_frames, window_frames), window_frames, seconds
+    starts = np.arange(0, n_frames, window_frames)
+    ends = np.minimum(starts + window_frames, n_frames)
+    return starts, np.stack([starts * seconds, ends * seconds], axis=1).astype(float)
 
 
 def window_tiles(explanation: Explanation, rule: WindowRule = WINDOW_RULE) -> np.ndarray:
     """(start, end) in seconds of every window of the rule's grid, in time order; shape (n, 2)."""
-    starts, window_frames, seconds = window_starts(explanation, rule)
-    n_frames = _pooled_frames(explanation)[0]
-    return np.array(
-        [(start * seconds, min(start + window_frames, n_frames) * seconds) for start in starts], dtype=float
-    ).reshape(-1, 2)
+    _, n_frames, seconds = _pooling(explanation)
+    return _tiles(n_frames, seconds, rule)[1]
 
 
 def salient_windows(explanation: Explanation, rule: WindowRule = WINDOW_RULE) -> np.ndarray:
     """(start, end) in seconds of the rule's ``top`` most relevant windows, in time order; shape (k, 2)."""
-    relevance, _ = relevance_over_time(explanation)
-    if rule.threshold != "mean":
-        raise ValueError(f"window rule threshold {rule.threshold!r}: only 'mean' is defined")
+    relevance, seconds = relevance_over_time(explanation)
     thresholded = np.where(relevance > relevance.mean(), relevance, 0.0)
     per_frame = thresholded.sum(axis=0)
-    starts, _, _ = window_starts(explanation, rule)
+    starts, tiles = _tiles(per_frame.shape[0], seconds, rule)
     sums = np.add.reduceat(per_frame, starts)
     ranked = sorted(i for i in np.argsort(-sums, kind="stable")[: rule.top] if sums[i] > 0)
-    return window_tiles(explanation, rule)[ranked].reshape(-1, 2)
-
-
-def _pooled_frames(explanation: Explanation) -> tuple[int, float]:
-    """Frames and seconds per frame of the map's time axis after :func:`relevance_over_time`'s pooling."""
-    seconds = explanation.grid.seconds_per_frame
-    per_frame = round(POOLED_SECONDS / seconds)
-    n_frames = explanation.relevance.shape[1]
-    if per_frame <= 1:
-        return n_frames, seconds
-    return -(-n_frames // per_frame), seconds * per_frame
+    return tiles[ranked].reshape(-1, 2)
 
 
 def frames_inside(windows: np.ndarray, n_frames: int, seconds_per_frame: float) -> np.ndarray:
