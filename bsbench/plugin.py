@@ -18,12 +18,14 @@ Sections, in the order a clip meets them:
   draw from the global generators.
 - **Cues**: the vocabulary (names, units, voiced-only cues, the 10 ms analysis grid), the
   salient-window rule and the cue differences inside it.
-- **Metrics**: the batch a metric scores, scores with reasons, the per-clip loop, removal.
+- **Metrics**: the batch a metric scores, scores with reasons, the per-clip loop, removal, and
+  window-local cue interventions (the manipulations, the cues a profile lets one test).
 - **Executors**: the protocol, and the torch threads a worker process on this machine gets.
 """
 
 from __future__ import annotations
 
+from bsbench.audio.cue_manipulations import MANIPULATIONS, CueManipulation, check_change
 from bsbench.audio.frontend import FrontEnd, LogMelFrontEnd, LogMelSettings, WaveformFrontEnd, WaveformSettings
 from bsbench.audio.reading import LENGTH_POLICIES, AudioFacts, AudioFileError, read_audio
 from bsbench.core.cache import cache_dir, content_key
@@ -36,6 +38,7 @@ from bsbench.corpus.audio_files import AUDIO_EXTENSIONS, DuplicateFinder, discov
 from bsbench.corpus.labels import CANONICAL_LABELS
 from bsbench.corpus.splits import group_splits
 from bsbench.corpus.store import load_saved_corpus, save_corpus
+from bsbench.cues.interventions import DEFAULT_CHANGES, CueIntervention, cues_to_test, intervene
 from bsbench.cues.salient import MIN_SALIENT_FRAMES, differences_with_reasons, standardised_differences
 from bsbench.cues.statistics import local_spread
 from bsbench.cues.windows import (
@@ -52,6 +55,7 @@ from bsbench.interfaces.hookspecs import hookimpl
 from bsbench.interfaces.presets import COST_PRESETS, preset_value, resolved
 from bsbench.interfaces.protocols import (
     METRIC_REQUIREMENTS,
+    REFERENCE_CLASS,
     Attribution,
     CueExtractorPlugin,
     DatasetPlugin,
@@ -161,6 +165,7 @@ __all__ = [  # noqa: RUF022 - grouped by section, in the order the module docstr
     "differences_with_reasons",
     "standardised_differences",
     "ProfileCell",
+    "REFERENCE_CLASS",
     # metrics
     "ScoringBatch",
     "Scores",
@@ -170,6 +175,13 @@ __all__ = [  # noqa: RUF022 - grouped by section, in the order the module docstr
     "Remover",
     "check_removal",
     "quantus_perturbation",
+    "MANIPULATIONS",
+    "CueManipulation",
+    "check_change",
+    "CueIntervention",
+    "DEFAULT_CHANGES",
+    "cues_to_test",
+    "intervene",
     # executors
     "threads_per_worker",
 ]

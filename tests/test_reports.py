@@ -153,6 +153,14 @@ def test_runs_keep_a_correct_and_a_wrong_example_per_method(runs):
     crp = examples[0]
     assert crp.relevance.shape == crp.features.shape == crp.grid.shape
     assert crp.findings and all(f.sentence(crp.prediction, crp.profile) for f in crp.findings)
+    # each example moved its profile cues towards neutral, or says why it could not; read back as written
+    for example in examples:
+        assert bool(example.interventions) != bool(example.interventions_note), example.clip_id
+        for tested in example.interventions:
+            assert 0 <= tested.p_original <= 1 and len(tested.p_controls) in (0, 4)
+            assert f"inside {example.method}'s salient windows" in tested.sentence(
+                example.prediction, example.method
+            ) or (tested.reason)
 
 
 def test_report_is_self_contained_escaped_html(runs, tmp_path):
@@ -167,6 +175,7 @@ def test_report_is_self_contained_escaped_html(runs, tmp_path):
     assert page.count('<table class="leaderboard">') == 3 and "<h2>By emotion</h2>" in page
     assert "<h2>Cues in the salient windows</h2>" in page and "not separable from random" in page
     assert "crp: clip " in page and "profile consensus expects" in page
+    assert "Cue interventions (each cue moved towards neutral)" in page or "No cue intervention: " in page
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -230,6 +239,15 @@ def test_explain_prints_prediction_windows_and_cue_findings(small_model, small_c
     found = json.loads(bsbench(*common, "--device", "cpu", "--json").stdout)
     assert abs(sum(found["probabilities"].values()) - 1) < 1e-3 and found["correct"] is None
     assert all(0 <= start < end <= 2.01 for start, end in found["salient_windows_s"])
+    tested = found["interventions"]
+    assert tested or found["interventions_note"]
+    assert all(
+        t["sentence"].startswith(("lowering ", "raising ", "compressing ", "expanding ", "slowing ")) for t in tested
+    )
+    if tested:
+        assert any("inside gradcam's salient windows" in line for line in lines[2:])
+    else:
+        assert f"no cue intervention: {found['interventions_note']}" in lines
     verdicts = {f["verdict"] for f in found["findings"]}
     assert verdicts <= {"plausible", "implausible", "no evidence", "no expectation", "not measurable"}
 

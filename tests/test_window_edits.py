@@ -1,4 +1,7 @@
-"""Edits confined to time windows: the change measured by Praat inside, the samples outside untouched."""
+"""Edits confined to time windows: the change measured by Praat inside, the samples outside untouched.
+
+The per-cue manipulations are tested in ``test_cue_manipulations.py``; here, the windows and the splice.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pytest
 import soundfile
 from typer.testing import CliRunner
 
-from bsbench.audio.window_edits import FADE_SECONDS, edit_inside, gain, parse_windows, window_weights
+from bsbench.audio.window_edits import FADE_SECONDS, aligned_windows, parse_windows, splice, window_weights
 from bsbench.cli.app import app, main
 from bsbench.core.errors import UsageError
 
@@ -61,7 +64,8 @@ def test_weights_are_one_inside_zero_outside_and_fade_within_the_window():
 def test_a_gain_inside_the_windows_is_what_praat_measures_and_nothing_else_moves():
     original = _voice()
     windows = np.array([[0.5, 1.0], [1.3, 1.6]])
-    edited = edit_inside(original, RATE, windows, gain(6.0))
+    edited, placed = splice(original, RATE, windows, original * 10 ** (6 / 20))
+    assert np.array_equal(placed, windows) and edited.shape == original.shape
     outside = window_weights(len(original), RATE, windows) == 0
     assert np.array_equal(edited[outside], original[outside])  # bit for bit beyond the windows
     times, before = _intensity(original)
@@ -79,9 +83,54 @@ def test_a_gain_inside_the_windows_is_what_praat_measures_and_nothing_else_moves
     assert np.max(np.abs(after[far] - before[far])) < 0.01
 
 
-def test_an_edit_must_keep_the_length():
+def test_an_edit_must_keep_the_length_unless_it_says_where_the_windows_went():
     with pytest.raises(ValueError, match="keep the clip's length"):
-        edit_inside(_voice(0.5), RATE, np.array([[0.1, 0.2]]), lambda samples: samples[:-1])
+        splice(_voice(0.5), RATE, np.array([[0.1, 0.2]]), _voice(0.5)[:-1])
+
+
+def test_a_splice_refuses_windows_out_of_order():
+    with pytest.raises(ValueError, match="in time order and must not overlap"):
+        splice(_voice(0.5), RATE, np.array([[0.3, 0.4], [0.1, 0.2]]), _voice(0.5))
+
+
+def test_a_same_length_splice_takes_the_edit_by_the_window_weights():
+    windows = np.array([[0.1, 0.3], [0.3, 0.32], [0.7, 1.0]])
+    edited, _ = splice(np.zeros(RATE), RATE, windows, np.ones(RATE))
+    assert np.array_equal(edited, window_weights(RATE, RATE, windows))
+
+
+def test_a_length_changing_splice_keeps_the_original_outside_and_fades_with_it_at_each_edge():
+    original = np.arange(RATE, dtype=np.float64)  # every sample tells where it came from
+    windows = np.array([[0.2, 0.3], [0.6, 0.7]])
+    copy = -np.ones(2 * RATE)
+    edited_windows = np.array([[0.25, 0.40], [0.9, 0.95]])  # 160 ms, then 80 ms, in the copy
+    edited, placed = splice(original, RATE, windows, copy, edited_windows)
+    assert np.allclose(placed, [[0.2, 0.35], [0.65, 0.70]])  # each window moved by what the ones before gained
+    assert len(edited) == RATE  # one window gained 50 ms, the other lost 50 ms
+    fade = round(FADE_SECONDS * RATE)
+    ramp = window_weights(2 * fade, RATE, np.array([[0, 2 * fade / RATE]]))[:fade]
+    assert np.array_equal(edited[:3200], original[:3200])
+    assert np.array_equal(edited[5600:10400], original[4800:9600])  # between windows: the original, shifted
+    assert np.array_equal(edited[11200:], original[11200:])  # after the last window: the original's tail
+    assert np.all(edited[3200 + fade : 5600 - fade] == -1)
+    # the start fade blends with the samples after the window's start, the end fade with those before its end
+    assert np.allclose(edited[3200 : 3200 + fade], (1 - ramp) * original[3200 : 3200 + fade] - ramp)
+    assert np.allclose(edited[5600 - fade : 5600], (1 - ramp[::-1]) * original[4800 - fade : 4800] - ramp[::-1])
+    assert np.allclose(edited[11200 - fade : 11200], (1 - ramp[::-1]) * original[11200 - fade : 11200] - ramp[::-1])
+
+
+def test_window_edges_move_to_where_the_copy_continues_the_original_in_phase():
+    original = _voice(1.0)
+    first, last, early = 4000, 8000, 37  # the copy resumes the original 37 samples before its nominal window end
+    copy = np.concatenate([original[:first], np.zeros(6000 - early), original[last:]])
+    windows = np.array([[first / RATE, last / RATE]])
+    nominal = np.array([[first / RATE, (first + 6000) / RATE]])
+    moved = aligned_windows(original, RATE, windows, copy, nominal, max_shift_seconds=0.006)
+    assert np.allclose(moved * RATE, [[first, first + 6000 - early]])
+    rng = np.random.default_rng(0)
+    noise, other_noise = 1e-6 * rng.standard_normal(RATE), rng.standard_normal(20_000)
+    silent = aligned_windows(noise, RATE, windows, other_noise, nominal, max_shift_seconds=0.006)
+    assert np.array_equal(silent, nominal)  # nothing alike to align on: the nominal cut stays
 
 
 def _wav(tmp_path, samples=None):
@@ -97,6 +146,7 @@ def test_bsbench_intervene_writes_the_edited_clip(tmp_path):
         ["intervene", str(source), "--cue", "intensity_db", "--change", "-3", "--windows", "0.5-1.0", "-o", str(out)],
     )
     assert done.exit_code == 0, done.output
+    assert f"intensity_db -3 dB inside 1 window(s): {out}" in done.output
     edited, rate = soundfile.read(out)
     original, _ = soundfile.read(source)
     assert rate == RATE and edited.shape == original.shape
@@ -108,7 +158,10 @@ def test_bsbench_intervene_writes_the_edited_clip(tmp_path):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--cue", "pitch_level", "--change", "-2", "--windows", "0.5-1.0"], "manipulable cues: intensity_db (dB)"),
+        (["--cue", "jitter", "--change", "-2", "--windows", "0.5-1.0"], "cannot be manipulated (PSOLA can add"),
+        (["--cue", "f0", "--change", "-2", "--windows", "0.5-1.0"], "manipulable cues: pitch_level (st), pitch_var"),
+        (["--cue", "pitch_level", "--change", "13", "--windows", "0.5-1.0"], "pitch_level takes -12 to 12 st"),
+        (["--cue", "speech_rate", "--change", "nan", "--windows", "0.5-1.0"], "--change nan: must be a finite"),
         (["--cue", "intensity_db", "--change", "3", "--windows", "1.5-2.5"], "outside the clip"),
         (["--cue", "intensity_db", "--change", "3", "--windows", "0.2-0.6,0.5-0.9"], "overlap"),
     ],
@@ -121,3 +174,32 @@ def test_bsbench_intervene_refuses_bad_input_in_one_line(tmp_path, capsys, monke
     printed = capsys.readouterr().err.strip()
     assert ended.value.code == 2 and "\n" not in printed and message in printed and printed.startswith("error: ")
     assert not out.exists()
+
+
+def test_bsbench_intervene_says_how_long_a_rate_change_made_the_clip(tmp_path):
+    source, out = _wav(tmp_path), tmp_path / "slower.wav"
+    done = CliRunner().invoke(
+        app,
+        ["intervene", str(source), "--cue", "speech_rate", "--change", "-20", "--windows", "0.5-1.0", "-o", str(out)],
+    )
+    assert done.exit_code == 0, done.output
+    edited, _ = soundfile.read(out)
+    # 0.5 s at 80 % of the rate lasts 0.625 s, to within half a period of the 140 Hz voice (PSOLA keeps whole periods)
+    assert abs(len(edited) / RATE - 2.125) < 0.004
+    said = f"speech_rate -20 % inside 1 window(s); 2.000 s -> {len(edited) / RATE:.3f} s, windows now 0.500-"
+    assert said in done.output
+
+
+def test_bsbench_intervene_says_when_a_pitch_edit_finds_nothing_voiced(tmp_path, capsys, monkeypatch):
+    noise = tmp_path / "noise.wav"
+    soundfile.write(noise, 0.05 * np.random.default_rng(0).standard_normal(2 * RATE), RATE)
+    out = tmp_path / "o.wav"
+    arguments = ["--cue", "pitch_level", "--change", "-2", "--windows", "0.4-0.6", "-o", str(out)]
+    for source, warned in ((noise, True), (_wav(tmp_path), False)):
+        monkeypatch.setattr(sys, "argv", ["bsbench", "intervene", str(source), *arguments])
+        with pytest.raises(SystemExit) as ended:
+            main()
+        printed = capsys.readouterr().err
+        assert ended.value.code in (0, None) and out.is_file()
+        line = f"{source}: no voiced frames inside the windows (Praat): pitch_level stays as it was"
+        assert (line in printed) == warned, printed

@@ -4,7 +4,10 @@
 (a correctly and a wrongly classified clip per method) so ``bsbench report`` can show
 them from the run's files alone. Each cue finding compares the standardised difference
 inside the salient windows (the paper's analysis, :mod:`bsbench.cues.salient`) with the
-direction an expert profile expects for the predicted emotion.
+direction an expert profile expects for the predicted emotion; each intervention moves one
+of the profile's cues towards neutral inside the salient windows and elsewhere, and says
+whether the model's decision moved more where the map points
+(:mod:`bsbench.cues.interventions`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 import torch
 
 from bsbench.core.types import Clip, CueTracks, Explanation, InputGrid
+from bsbench.cues.interventions import CueIntervention, profile_interventions
 from bsbench.cues.salient import MIN_SALIENT_FRAMES, differences_with_reasons
 from bsbench.cues.windows import salient_windows
 from bsbench.explain.method_plan import PlannedMethod
@@ -100,6 +104,10 @@ class ClipExplanation:
     windows: np.ndarray
     findings: tuple[CueFinding, ...]
     profile: str
+    #: The profile's manipulable cues for the prediction, each changed in and outside the salient windows.
+    interventions: tuple[CueIntervention, ...] = ()
+    #: Why no cue was tested ("" when some were, or when no profile or cues were given).
+    interventions_note: str = ""
 
     @property
     def prediction(self) -> str:
@@ -126,6 +134,23 @@ class ClipExplanation:
                 | {"sentence": f.sentence(self.prediction, self.profile)}
                 for f in self.findings
             ],
+            "interventions": [
+                {
+                    "cue": t.cue,
+                    "direction": t.direction,
+                    "change": t.change,
+                    "unit": t.unit,
+                    "windows_s": t.windows.round(3).tolist(),
+                    "p_original": round(t.p_original, 4),
+                    "p_salient": None if t.reason else round(t.p_salient, 4),
+                    "p_controls": [round(p, 4) for p in t.p_controls],
+                    "effect": None if t.reason else round(t.effect, 4),
+                    "reason": t.reason,
+                    "sentence": t.sentence(self.prediction, self.method),
+                }
+                for t in self.interventions
+            ],
+            "interventions_note": self.interventions_note,
         }
 
 
@@ -152,6 +177,7 @@ def explain_clip(
         probabilities,
         extractor.extract(clip) if extractor is not None else None,
         profile,
+        seed,
     )
 
 
@@ -163,10 +189,15 @@ def from_explanation(
     probabilities: np.ndarray,
     tracks: CueTracks | None,
     profile: ProfilePlugin | None,
+    seed: int = 0,
 ) -> ClipExplanation:
-    """A :class:`ClipExplanation` from an explanation already computed (a run's)."""
+    """A :class:`ClipExplanation` from an explanation already computed (a run's); ``seed`` draws the
+    intervention controls."""
     prediction = model.labels[explanation.target]
     findings = cue_findings(explanation, tracks, profile, prediction) if tracks is not None else ()
+    interventions, note = (), ""
+    if tracks is not None and profile is not None:
+        interventions, note = profile_interventions(model, clip, explanation, tracks, profile, seed)
     return ClipExplanation(
         clip_id=clip.clip_id,
         label=clip.label,
@@ -182,4 +213,6 @@ def from_explanation(
         windows=salient_windows(explanation),
         findings=findings,
         profile=profile.name if profile is not None else "",
+        interventions=interventions,
+        interventions_note=note,
     )

@@ -284,6 +284,10 @@ def declared_metric_cost(metric: MetricPlugin, params: Any, grid: InputGrid) -> 
 # --- expert profiles ------------------------------------------------------------------
 
 
+#: The class every profile's directions are relative to ("anger: pitch_level up" means above neutral).
+REFERENCE_CLASS = "neutral"
+
+
 @dataclass(frozen=True)
 class ProfileCell:
     """Expected direction of one cue for one emotion relative to neutral.

@@ -160,8 +160,13 @@ def _example(example: ClipExplanation) -> str:
     )
     windows = ", ".join(f"{start:.2f}-{end:.2f} s" for start, end in example.windows) or "none"
     sentences = "".join(f"<li>{_e(f.sentence(example.prediction, example.profile))}</li>" for f in example.findings)
+    tests = "".join(f"<li>{_e(t.sentence(example.prediction, example.method))}</li>" for t in example.interventions)
+    if tests:
+        tests = f"<p>Cue interventions (each cue moved towards neutral):</p><ul>{tests}</ul>"
+    elif example.interventions_note:
+        tests = f'<p class="muted">No cue intervention: {_e(example.interventions_note)}</p>'
     return (
         f'<div class="example"><h3>{_e(heading)}</h3>'
         f"{_image(clip_figure(example), heading)}"
-        f"<p>Salient windows: {_e(windows)}</p><ul>{sentences}</ul></div>"
+        f"<p>Salient windows: {_e(windows)}</p><ul>{sentences}</ul>{tests}</div>"
     )

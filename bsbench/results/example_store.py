@@ -1,7 +1,7 @@
 """The example explanations a run keeps for its report: JSON beside plain NumPy arrays, never pickle.
 
 ``examples.json`` holds each example's summary (prediction, probabilities, windows,
-cue findings) and its input grid; ``examples.npz`` its arrays (input features, map,
+cue findings, cue interventions) and its input grid; ``examples.npz`` its arrays (input features, map,
 waveform), read back with ``allow_pickle=False``.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 from bsbench.core.cache import DamagedEntry, expect_json, read_arrays, read_json, write_atomic
 from bsbench.core.errors import ResultsError
 from bsbench.core.types import InputGrid
+from bsbench.cues.interventions import CueIntervention
 from bsbench.explain.clip import ClipExplanation, CueFinding
 
 SUMMARIES = "examples.json"
@@ -73,6 +74,20 @@ def _example(record: dict, index: int, arrays: dict[str, np.ndarray]) -> ClipExp
         )
         for f in record["findings"]
     )
+    interventions = tuple(
+        CueIntervention(
+            t["cue"],
+            t["direction"],
+            t["change"],
+            t["unit"],
+            np.asarray(t["windows_s"], dtype=float).reshape(-1, 2),
+            t["p_original"],
+            float("nan") if t["p_salient"] is None else t["p_salient"],
+            tuple(t["p_controls"]),
+            t["reason"],
+        )
+        for t in record.get("interventions", [])  # runs written before interventions have none
+    )
     return ClipExplanation(
         clip_id=record["clip_id"],
         label=record["label"],
@@ -88,4 +103,6 @@ def _example(record: dict, index: int, arrays: dict[str, np.ndarray]) -> ClipExp
         windows=arrays[f"{index}_windows"].reshape(-1, 2),
         findings=findings,
         profile=record["profile"],
+        interventions=interventions,
+        interventions_note=record.get("interventions_note", ""),
     )

@@ -1,5 +1,6 @@
 """Built-in explanation metrics."""
 
+from bsbench_plugins.metrics.cue_intervention import CueInterventionMetric
 from bsbench_plugins.metrics.cue_overlap import CueOverlapMetric
 from bsbench_plugins.metrics.cue_plausibility import CuePlausibilityMetric
 from bsbench_plugins.metrics.cue_recovery import CueRecoveryMetric
@@ -36,6 +37,7 @@ def bsbench_register_metrics(register):
         RoadMetric(),
         CueSalienceMetric(),
         CuePlausibilityMetric(),
+        CueInterventionMetric(),
         CueRelevanceCorrelationMetric(),
         CueRecoveryMetric(),
         CueOverlapMetric(),

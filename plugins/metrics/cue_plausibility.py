@@ -30,6 +30,7 @@ import numpy as np
 
 from bsbench.plugin import (
     MIN_SALIENT_FRAMES,
+    REFERENCE_CLASS,
     WINDOW_RULE,
     CueTracks,
     Explanation,
@@ -39,9 +40,6 @@ from bsbench.plugin import (
     scores_per_clip,
     standardised_differences,
 )
-
-#: The class every profile's directions are relative to.
-REFERENCE_CLASS = "neutral"
 
 
 @dataclass(frozen=True)
