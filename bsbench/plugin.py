@@ -19,7 +19,8 @@ Sections, in the order a clip meets them:
 - **Cues**: the vocabulary (names, units, voiced-only cues, the 10 ms analysis grid), the
   salient-window rule and the cue differences inside it.
 - **Metrics**: the batch a metric scores, scores with reasons, the per-clip loop, removal, and
-  window-local cue interventions (the manipulations, the cues a profile lets one test).
+  window-local cue interventions (the manipulations, the cues a profile lets one test), and the
+  masked-in / masked-out audio of an explanation (listening).
 - **Executors**: the protocol, and the torch threads a worker process on this machine gets.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 from bsbench.audio.cue_manipulations import MANIPULATIONS, CueManipulation, check_change
 from bsbench.audio.frontend import FrontEnd, LogMelFrontEnd, LogMelSettings, WaveformFrontEnd, WaveformSettings
 from bsbench.audio.reading import LENGTH_POLICIES, AudioFacts, AudioFileError, read_audio
+from bsbench.audio.resynthesis import resynthesis_unavailable
 from bsbench.core.cache import cache_dir, content_key
 from bsbench.core.errors import BsbenchError, CheckpointError, DataError, UsageError
 from bsbench.core.parameters import NoParameters, build_parameters, require_at_least, require_choice
@@ -50,6 +52,7 @@ from bsbench.cues.windows import (
     window_tiles,
 )
 from bsbench.explain.baselines import BASELINES, baseline_of
+from bsbench.explain.listening import Listening, kept_cells, listen
 from bsbench.grid.executors import threads_per_worker
 from bsbench.interfaces.hookspecs import hookimpl
 from bsbench.interfaces.presets import COST_PRESETS, preset_value, resolved
@@ -182,6 +185,10 @@ __all__ = [  # noqa: RUF022 - grouped by section, in the order the module docstr
     "DEFAULT_CHANGES",
     "cues_to_test",
     "intervene",
+    "Listening",
+    "kept_cells",
+    "listen",
+    "resynthesis_unavailable",
     # executors
     "threads_per_worker",
 ]

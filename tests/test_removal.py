@@ -18,7 +18,7 @@ import torch
 from bsbench_plugins.metrics.road import RoadParameters, removal_fractions, road_curves, road_inputs
 
 from bsbench.audio.frontend import LogMelFrontEnd, WaveformFrontEnd
-from bsbench.audio.resynthesis import resynthesis_for, unsupported_reason
+from bsbench.audio.resynthesis import resynthesis_for, resynthesis_unavailable
 from bsbench.core.errors import UsageError
 from bsbench.core.types import Explanation, InputGrid
 from bsbench.interfaces.protocols import ScoringBatch, as_scores
@@ -123,8 +123,8 @@ class OpaqueFrontEnd(LogMelFrontEnd):
 
 
 def test_a_front_end_that_cannot_be_resynthesised_is_named(batch):
-    assert unsupported_reason(LogMelFrontEnd()) == ""
-    reason = unsupported_reason(OpaqueFrontEnd())
+    assert resynthesis_unavailable(LogMelFrontEnd()) == ""
+    reason = resynthesis_unavailable(OpaqueFrontEnd())
     assert "OpaqueFrontEnd does neither" in reason
     assert removal_unavailable("audio", OpaqueFrontEnd()).startswith("removal=audio needs a front end")
     assert removal_unavailable("noisy-linear", OpaqueFrontEnd()) == ""

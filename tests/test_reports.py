@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -216,6 +217,37 @@ def test_report_loads_in_headless_chromium_without_console_errors(runs, tmp_path
     assert top.std() > 20  # the heading and the leaderboard table are drawn, not a blank page
     dark_rows = (top < 128).any(axis=1).sum()
     assert dark_rows > 100  # many lines of text: the table's rows
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package chromium; .ci/run installs it)")
+def test_report_audio_players_decode_in_headless_chromium_with_the_clips_duration(runs, tmp_path):
+    page = build_report(runs[0], load_registry())
+    sources = re.findall(r'<audio controls preload="metadata" src="(data:audio/wav;base64,[A-Za-z0-9+/=]+)">', page)
+    examples = read_examples(runs[0])
+    assert len(sources) == 3 * len(examples) >= 6  # original, masked in, masked out for every example
+    # the report has no script; a test page loads its sources and logs what Chromium decoded
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        "<!DOCTYPE html><html><body><script>"
+        f"const sources = {json.dumps(sources)};"
+        "sources.forEach((src, i) => { const a = new Audio(); a.preload = 'auto';"
+        " a.onloadedmetadata = () => console.log('decoded ' + i + ' ' + a.duration.toFixed(3));"
+        " a.onerror = () => console.log('failed ' + i); a.src = src; });"
+        "</script></body></html>"
+    )
+    logged = subprocess.run(
+        [CHROMIUM, *HEADLESS, "--user-data-dir=" + str(tmp_path / "profile"), "--enable-logging=stderr", "--v=0",
+         "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    decoded = dict(re.findall(r"decoded (\d+) ([0-9.]+)", logged.stderr))
+    failed = re.findall(r"failed (\d+)", logged.stderr)
+    assert not failed and len(decoded) == len(sources), [
+        line for line in logged.stderr.splitlines() if "CONSOLE" in line
+    ]
+    seconds = [len(e.listening.original) / e.listening.sample_rate for e in examples for _ in range(3)]
+    for index, duration in decoded.items():
+        assert abs(float(duration) - seconds[int(index)]) < 0.01, (index, duration)
 
 
 def write_clip_wav(small_corpus, folder: Path) -> Path:

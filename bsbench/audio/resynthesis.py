@@ -11,7 +11,7 @@ samples, so the mask applies to them directly.
 A front end makes this possible by stating the STFT its features come from
 (``stft_parameters``: n_fft, win_length, hop_length, as :class:`bsbench.audio.frontend.
 LogMelFrontEnd` does), or by reading raw samples (a grid without frequency rows). For
-any other front end :func:`unsupported_reason` says why audio removal cannot be used.
+any other front end :func:`resynthesis_unavailable` says why audio removal cannot be used.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from bsbench.audio.frontend import FrontEnd
 
 
-def unsupported_reason(frontend: FrontEnd) -> str:
+def resynthesis_unavailable(frontend: FrontEnd) -> str:
     """Why waveforms cannot be resynthesised on ``frontend``'s grid ("" when they can)."""
     grid = frontend.grid
     if grid.n_bins == 0:
@@ -88,9 +88,9 @@ def resynthesis_for(frontend: FrontEnd, waveforms: np.ndarray, device: torch.dev
     """The STFT of ``waveforms`` (clips, samples; as the front end prepared them) on ``frontend``'s frames.
 
     Raises ValueError naming the reason when the front end cannot be resynthesised
-    (see :func:`unsupported_reason`); callers that can skip check that first.
+    (see :func:`resynthesis_unavailable`); callers that can skip check that first.
     """
-    reason = unsupported_reason(frontend)
+    reason = resynthesis_unavailable(frontend)
     if reason:
         raise ValueError(f"audio resynthesis {reason}")
     samples = torch.as_tensor(np.asarray(waveforms, dtype=np.float32), device=device)

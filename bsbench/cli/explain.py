@@ -10,16 +10,21 @@ import math
 from pathlib import Path
 from typing import Annotated
 
+import soundfile
 import typer
 
 from bsbench.audio.reading import AudioFacts
 from bsbench.cli import shared
 from bsbench.cli.options import output_option, seed_option
 from bsbench.cli.shared import ModelOptions, print_output, stderr, stdout
+from bsbench.core.cache import write_atomic
+from bsbench.core.errors import UsageError
 from bsbench.core.parameters import parse_key_values
-from bsbench.core.types import Clip
-from bsbench.explain.clip import explain_clip
+from bsbench.core.types import Clip, Explanation
+from bsbench.explain.clip import ClipExplanation, explain_clip
+from bsbench.explain.listening import listen
 from bsbench.grid.runner import load_corpus, plan_methods, resolve_device
+from bsbench.interfaces.protocols import LoadedModel
 from bsbench.interfaces.vocabulary import ANALYSIS_RATE
 from bsbench.models.store import configure_model, load_checkpoint, trained_model
 from bsbench.report.cue_report import cue_summary, plot_tracks
@@ -47,6 +52,22 @@ def explain_command(
         Path | None,
         output_option("--output", "-o", help_text="Save the figure here (PNG; a PDF is written beside it)."),
     ] = None,
+    listen_dir: Annotated[
+        Path | None,
+        output_option(
+            "--listen",
+            help_text="Also write <clip>.original.wav, <clip>.masked-in.wav (the salient part alone) and "
+            "<clip>.masked-out.wav (the clip without it) into this folder, resynthesised with the clip's own phase.",
+            folder=True,
+        ),
+    ] = None,
+    listen_top: Annotated[
+        float,
+        typer.Option(
+            help="With --listen: keep this percentage of the most relevant cells instead of the salient windows "
+            "(0: the salient windows, all frequencies)."
+        ),
+    ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     model_option: ModelOptions = None,
     seed: Annotated[int, seed_option("Seed of the method (and of training, if the model must be trained).")] = 0,
@@ -64,8 +85,11 @@ def explain_command(
     pitch_level by 2 st inside crp's salient windows drops p(angry) from 0.97 to 0.41;
     the same change elsewhere to 0.90 ...").
     `-o figure.png` draws the spectrogram with the relevance and windows, the waveform
-    and the cue chart.
+    and the cue chart; `--listen DIR` writes the salient part alone and the clip without
+    it as audio, to hear what the map points at.
     """
+    if not (math.isfinite(listen_top) and 0 <= listen_top < 100):
+        raise UsageError(f"--listen-top {listen_top:g}: must be a percentage from 0 to below 100")
     registry = shared.registry()
     clip, _ = _audio_clip(audio)
     [planned] = plan_methods(registry, [method])
@@ -92,6 +116,10 @@ def explain_command(
         written = save_figure(clip_figure(example), output.with_suffix(""))
         if not as_json:
             stderr.print(f"figure: {', '.join(str(path) for path in written)}", markup=False)
+    if listen_dir is not None:
+        written = _write_listening(loaded, clip, example, listen_dir, audio.stem, listen_top)
+        if not as_json:
+            stderr.print(f"audio: {', '.join(str(path) for path in written)}", markup=False)
     summary = example.summary()
     if as_json:
         print_output(json.dumps(summary, indent=2), "json")
@@ -113,6 +141,30 @@ def explain_command(
         stdout.print(f"no cue intervention: {example.interventions_note}", markup=False)
     for intervention in example.interventions:
         stdout.print(f"- {intervention.sentence(example.prediction, planned.label)}", markup=False)
+
+
+def _write_listening(
+    model: LoadedModel, clip: Clip, example: ClipExplanation, folder: Path, stem: str, top_percent: float
+) -> list[Path]:
+    """The original, masked-in and masked-out clips as 32-bit float WAVs at the model's rate."""
+    explanation = Explanation(clip.clip_id, example.relevance, example.grid, example.method, example.target)
+    try:
+        heard = listen(model, clip, explanation, top_percent)
+    except ValueError as error:
+        raise UsageError(f"--listen: {error}") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for part, samples in (
+        ("original", heard.original),
+        ("masked-in", heard.masked_in),
+        ("masked-out", heard.masked_out),
+    ):
+        path = folder / f"{stem}.{part}.wav"
+        write_atomic(
+            path, lambda temp, s=samples: soundfile.write(temp, s, heard.sample_rate, format="WAV", subtype="FLOAT")
+        )
+        written.append(path)
+    return written
 
 
 def _audio_clip(audio: Path) -> tuple[Clip, AudioFacts]:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-import torch
 
 from bsbench.audio.cue_manipulations import MANIPULATIONS, CueManipulation
 from bsbench.audio.reading import fix_length
@@ -183,7 +182,7 @@ def intervene(
             edited = manipulation.apply(samples, rate, where, change)
             waveforms.append(fix_length(np.asarray(edited, dtype=np.float32), frontend.clip_samples))
         pending.append((cue, direction, change, manipulation.unit, windows.salient, "", first))
-    probabilities = class_probabilities(model, waveforms, explanation.target)
+    probabilities = model.waveform_probabilities(waveforms)[:, explanation.target]
     results = []
     for cue, direction, change, unit, salient, reason, first in pending:
         p_original = float(probabilities[0])
@@ -195,14 +194,6 @@ def intervene(
             CueIntervention(cue, direction, change, unit, salient, p_original, float(probabilities[first]), controls)
         )
     return tuple(results)
-
-
-def class_probabilities(model: LoadedModel, waveforms: Sequence[np.ndarray], target: int) -> np.ndarray:
-    """Softmax probability of class ``target`` for each waveform (model rate, input length)."""
-    with torch.no_grad():
-        inputs = model.frontend(torch.from_numpy(np.stack(waveforms)).to(model.device))
-        probabilities = torch.softmax(model.logits(inputs).double(), dim=1)[:, target]
-    return probabilities.cpu().numpy()
 
 
 def profile_interventions(

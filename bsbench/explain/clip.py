@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from bsbench.audio.resynthesis import resynthesis_unavailable
 from bsbench.core.types import Clip, CueTracks, Explanation, InputGrid
 from bsbench.cues.interventions import CueIntervention, profile_interventions
 from bsbench.cues.salient import MIN_SALIENT_FRAMES, differences_with_reasons
 from bsbench.cues.windows import salient_windows
+from bsbench.explain.listening import Listening, listen
 from bsbench.explain.method_plan import PlannedMethod
 from bsbench.interfaces.protocols import CueExtractorPlugin, LoadedModel, ProfilePlugin, as_attribution
 
@@ -108,6 +110,9 @@ class ClipExplanation:
     interventions: tuple[CueIntervention, ...] = ()
     #: Why no cue was tested ("" when some were, or when no profile or cues were given).
     interventions_note: str = ""
+    #: The salient windows heard alone and the clip without them; None where the front end cannot
+    #: be resynthesised.
+    listening: Listening | None = None
 
     @property
     def prediction(self) -> str:
@@ -198,6 +203,7 @@ def from_explanation(
     interventions, note = (), ""
     if tracks is not None and profile is not None:
         interventions, note = profile_interventions(model, clip, explanation, tracks, profile, seed)
+    listening = None if resynthesis_unavailable(model.frontend) else listen(model, clip, explanation)
     return ClipExplanation(
         clip_id=clip.clip_id,
         label=clip.label,
@@ -215,4 +221,5 @@ def from_explanation(
         profile=profile.name if profile is not None else "",
         interventions=interventions,
         interventions_note=note,
+        listening=listening,
     )

@@ -334,6 +334,16 @@ class LoadedModel:
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.network(inputs.to(self.device))
 
+    @torch.no_grad()
+    def waveform_probabilities(self, waveforms: Sequence[np.ndarray]) -> np.ndarray:
+        """(waveforms, classes) softmax probabilities, in float64, of waveforms the front end prepared.
+
+        Edited audio (a cue intervention, a masked-in clip) is read the way the model reads
+        every clip: through its own front end, at its rate and input length.
+        """
+        inputs = self.frontend(torch.from_numpy(np.stack(waveforms).astype(np.float32)).to(self.device))
+        return torch.softmax(self.logits(inputs).double(), dim=1).cpu().numpy()
+
 
 # --- executors ------------------------------------------------------------------------
 

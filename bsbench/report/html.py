@@ -2,7 +2,8 @@
 
 The page holds the run's configuration, the leaderboard, the per-emotion breakdown,
 the metric and cue-profile figures and the example explanations the run kept (a
-correctly and a wrongly classified clip per method). It has no script and loads
+correctly and a wrongly classified clip per method), each with players for the original,
+masked-in and masked-out audio (inline WAV data). It has no script and loads
 nothing from elsewhere, so it opens offline and can be mailed as one file. File
 names, labels, plugin descriptions and parameters come from data and are escaped
 with :func:`html.escape` before they meet any markup.
@@ -12,14 +13,18 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import soundfile
 from matplotlib.figure import Figure
 
 from bsbench import __version__
 from bsbench.explain.clip import ClipExplanation
+from bsbench.explain.listening import Listening
 from bsbench.registry.loader import Registry
 from bsbench.report.figures import png_bytes
 from bsbench.report.figures.clip import clip_figure
@@ -37,7 +42,8 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25rem 0.6rem; text-align: 
 table.leaderboard td { white-space: nowrap; } .scroll { overflow-x: auto; }
 thead th { border-bottom: 2px solid #555; }
 img { max-width: 100%; } .example { margin: 1.4rem 0; } code { font-size: 0.85rem; }
-.muted { color: #666; }
+.muted { color: #666; } .players { display: flex; flex-wrap: wrap; gap: 1rem; }
+figure.listen { margin: 0.4rem 0; } figure.listen figcaption { font-size: 0.85rem; color: #444; }
 """
 
 
@@ -50,6 +56,26 @@ def _image(figure: Figure | None, alt: str) -> str:
         return ""
     encoded = base64.b64encode(png_bytes(figure)).decode("ascii")
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def _players(listening: Listening | None) -> str:
+    """Inline players for the original, masked-in and masked-out clips (16-bit WAV data, no script)."""
+    if listening is None:
+        return '<p class="muted">No audio: this model\'s front end cannot be resynthesised.</p>'
+    parts = []
+    for label, samples in (
+        ("original", listening.original),
+        ("masked in: the salient windows alone", listening.masked_in),
+        ("masked out: the clip without them", listening.masked_out),
+    ):
+        buffer = io.BytesIO()
+        soundfile.write(buffer, np.clip(samples, -1, 1), listening.sample_rate, format="WAV", subtype="PCM_16")
+        encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+        parts.append(
+            f'<figure class="listen"><figcaption>{_e(label)}</figcaption>'
+            f'<audio controls preload="metadata" src="data:audio/wav;base64,{encoded}"></audio></figure>'
+        )
+    return f'<div class="players">{"".join(parts)}</div>'
 
 
 def _pairs(items: dict[str, Any]) -> str:
@@ -167,6 +193,6 @@ def _example(example: ClipExplanation) -> str:
         tests = f'<p class="muted">No cue intervention: {_e(example.interventions_note)}</p>'
     return (
         f'<div class="example"><h3>{_e(heading)}</h3>'
-        f"{_image(clip_figure(example), heading)}"
+        f"{_image(clip_figure(example), heading)}{_players(example.listening)}"
         f"<p>Salient windows: {_e(windows)}</p><ul>{sentences}</ul>{tests}</div>"
     )

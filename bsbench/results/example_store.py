@@ -2,7 +2,8 @@
 
 ``examples.json`` holds each example's summary (prediction, probabilities, windows,
 cue findings, cue interventions) and its input grid; ``examples.npz`` its arrays (input features, map,
-waveform), read back with ``allow_pickle=False``.
+waveform, and the original, masked-in and masked-out audio with the kept cells), read back with
+``allow_pickle=False``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from bsbench.core.errors import ResultsError
 from bsbench.core.types import InputGrid
 from bsbench.cues.interventions import CueIntervention
 from bsbench.explain.clip import ClipExplanation, CueFinding
+from bsbench.explain.listening import Listening
 
 SUMMARIES = "examples.json"
 ARRAYS = "examples.npz"
 ARRAY_NAMES = ("features", "relevance", "waveform", "windows", "probabilities")
+#: The listening clips of an example, stored when its model's front end could be resynthesised.
+LISTENING_NAMES = ("original", "masked_in", "masked_out", "kept")
 
 
 def write_examples(run_dir: Path, examples: Sequence[ClipExplanation]) -> None:
@@ -41,6 +45,10 @@ def write_examples(run_dir: Path, examples: Sequence[ClipExplanation]) -> None:
         )
         for name in ARRAY_NAMES:
             arrays[f"{index}_{name}"] = np.asarray(getattr(example, name))
+        if example.listening is not None:
+            records[-1]["listening_rate"] = example.listening.sample_rate
+            for name in LISTENING_NAMES:
+                arrays[f"{index}_listening_{name}"] = np.asarray(getattr(example.listening, name))
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     write_atomic(run_dir / ARRAYS, lambda temp: temp.write_bytes(buffer.getvalue()))
@@ -88,6 +96,10 @@ def _example(record: dict, index: int, arrays: dict[str, np.ndarray]) -> ClipExp
         )
         for t in record.get("interventions", [])  # runs written before interventions have none
     )
+    listening = None
+    if "listening_rate" in record:  # runs written before listening have none
+        heard = {name: arrays[f"{index}_listening_{name}"] for name in LISTENING_NAMES}
+        listening = Listening(int(record["listening_rate"]), **heard)
     return ClipExplanation(
         clip_id=record["clip_id"],
         label=record["label"],
@@ -105,4 +117,5 @@ def _example(record: dict, index: int, arrays: dict[str, np.ndarray]) -> ClipExp
         profile=record["profile"],
         interventions=interventions,
         interventions_note=record.get("interventions_note", ""),
+        listening=listening,
     )

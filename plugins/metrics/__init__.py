@@ -1,5 +1,11 @@
 """Built-in explanation metrics."""
 
+from bsbench_plugins.metrics.audio_fidelity import (
+    AverageDropMetric,
+    AverageGainMetric,
+    AverageIncreaseMetric,
+    InputFidelityMetric,
+)
 from bsbench_plugins.metrics.cue_intervention import CueInterventionMetric
 from bsbench_plugins.metrics.cue_overlap import CueOverlapMetric
 from bsbench_plugins.metrics.cue_plausibility import CuePlausibilityMetric
@@ -35,6 +41,10 @@ def bsbench_register_metrics(register):
         MonotonicityCorrelationMetric(),
         SufficiencyMetric(),
         RoadMetric(),
+        AverageIncreaseMetric(),
+        AverageDropMetric(),
+        AverageGainMetric(),
+        InputFidelityMetric(),
         CueSalienceMetric(),
         CuePlausibilityMetric(),
         CueInterventionMetric(),

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from bsbench.audio.resynthesis import resynthesis_for, unsupported_reason
+from bsbench.audio.resynthesis import resynthesis_for, resynthesis_unavailable
 from bsbench.core.errors import UsageError
 from bsbench.interfaces.protocols import FrontEnd, ScoringBatch
 from bsbench.scoring.removal.imputation import floor_fill, mean_fill, noisy_linear
@@ -47,7 +47,7 @@ def removal_unavailable(removal: str, frontend: FrontEnd) -> str:
     """Why ``removal`` cannot run on a model with ``frontend`` ("" when it can)."""
     if removal != "audio":
         return ""
-    reason = unsupported_reason(frontend)
+    reason = resynthesis_unavailable(frontend)
     return f"removal=audio {reason}" if reason else ""
 
 
