@@ -14,57 +14,30 @@ Trains (or reads from the cache) the same resnet-small as benchmarks/synthetic_g
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import time
 
 import numpy as np
-import torch
 from bsbench_plugins.metrics.cue_intervention import CueInterventionMetric, CueInterventionParameters
+from localised_scene import CORPUS, arguments, interval, localised_scene
 
 from bsbench.core.types import Explanation
 from bsbench.cues.interventions import DEFAULT_CHANGES, intervene
 from bsbench.grid.run_config import RunConfig
-from bsbench.grid.runner import evidence_masks, load_corpus, predict_clips, run_benchmark, select_clips
-from bsbench.interfaces.protocols import ScoringBatch, TrainingConfig
-from bsbench.models.store import trained_model
-from bsbench.registry.loader import load_registry
-from bsbench.results.statistics import bootstrap_interval
+from bsbench.grid.runner import run_benchmark
+from bsbench.interfaces.protocols import ScoringBatch
 
-CORPUS = {"placement": "localised", "clips_per_class": "12"}
 METHODS = ("crp", "occlusion:window=8x10,stride=8x5", "random")
 TRUTH = "synthetic-emotions"
 
 
-def interval(values: np.ndarray) -> str:
-    values = values[np.isfinite(values)]
-    low, high = bootstrap_interval(values)
-    return f"{values.mean():+.3f} [{low:+.3f}, {high:+.3f}] (n={values.size})"
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=84, help="held-out clips (balanced over classes)")
-    parser.add_argument("--method", action="append", help=f"method spec, repeatable [default: {' '.join(METHODS)}]")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    registry = load_registry()
-    corpus = load_corpus(registry.get("dataset", "synthetic"), None, args.seed, CORPUS)
-    model = trained_model(
-        registry.get("model", "resnet-small"),
-        corpus,
-        seed=args.seed,
-        device=torch.device("cpu"),
-        config=dataclasses.replace(TrainingConfig(), epochs=args.epochs),
-    )
-    clips = [c for c in select_clips(corpus.split("test"), args.limit) if c.label != "neutral"]
-    inputs, predicted = predict_clips(model, clips, 32)
-    targets = predicted.numpy()
+    args = arguments(__doc__.splitlines()[0], METHODS)
+    scene = localised_scene(args.limit, args.epochs, args.seed)
+    registry, model, clips, targets, oracle = scene.registry, scene.model, scene.clips, scene.targets, scene.oracle
+    inputs = scene.inputs
     extractor = registry.get("cues", "librosa")
     tracks = tuple(extractor.extract(c) for c in clips)
     grid = model.frontend.grid
-    oracle = evidence_masks(clips, grid).astype(np.float32)
     truth = registry.get("profile", TRUTH)
     metric, params = CueInterventionMetric(), CueInterventionParameters(profile=TRUTH)
     correct = np.array([model.labels[t] == c.label for c, t in zip(clips, targets, strict=True)])
@@ -76,9 +49,7 @@ def main() -> None:
         )
 
     for name, maps in (("oracle mask", oracle), ("inverted mask", 1.0 - oracle)):
-        batch = ScoringBatch(
-            model, tuple(clips), inputs.numpy(), targets, explanations(maps), tracks, args.seed, profile=truth
-        )
+        batch = ScoringBatch(model, tuple(clips), inputs, targets, explanations(maps), tracks, args.seed, profile=truth)
         started = time.perf_counter()
         scores = metric.score(batch, params)
         seconds = (time.perf_counter() - started) / len(clips)

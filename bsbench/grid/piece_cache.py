@@ -3,7 +3,8 @@
 A run is a grid of pieces: an explanation batch per (model, method, clips), a score
 batch per (explanation batch, metric). Each piece is keyed by a digest of everything it
 depends on - the model's weights, the plugin's name, version and parameters, the clips'
-samples, the explained classes and the seed - so rerunning a command, resuming a killed
+samples, the explained classes, the seed and bsbench's own version (the core computes part of
+every piece: the window rule, the removals, the cue manipulations) - so rerunning a command, resuming a killed
 run or adding one method to a finished grid computes only what no earlier run computed,
 and a changed input can never read a stale piece.
 
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bsbench import __version__
 from bsbench.core.cache import DamagedEntry, cache_dir, clip_digest, content_key, read_arrays, write_atomic
 from bsbench.core.types import Clip
 
@@ -88,13 +90,19 @@ class PieceCache:
     def explanation_key(method: Mapping[str, Any], clips: Sequence[Clip], targets: Sequence[int], seed: int) -> str:
         """``method`` holds name, version and parameters; clips enter by their audio, in batch order."""
         return content_key(
-            {"method": method, "clips": [clip_digest(c) for c in clips], "targets": list(targets), "seed": seed}
+            {
+                "method": method,
+                "clips": [clip_digest(c) for c in clips],
+                "targets": list(targets),
+                "seed": seed,
+                "bsbench": __version__,
+            }
         )
 
     @staticmethod
     def score_key(explanation: str, metric: Mapping[str, Any], context: Mapping[str, Any]) -> str:
         """``metric`` holds name, version and settings; ``context`` the cue extractor and profile it read."""
-        return content_key({"explanation": explanation, "metric": metric, "context": context})
+        return content_key({"explanation": explanation, "metric": metric, "context": context, "bsbench": __version__})
 
     # explanations ----------------------------------------------------------------------
 
