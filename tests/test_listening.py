@@ -18,7 +18,7 @@ from bsbench_plugins.metrics.audio_fidelity import (
     InputFidelityMetric,
 )
 
-from bsbench.core.types import Explanation
+from bsbench.core.types import Clip, Explanation
 from bsbench.cues.windows import salient_windows
 from bsbench.explain.listening import kept_cells, listen
 from bsbench.interfaces.protocols import LoadedModel, ScoringBatch
@@ -112,3 +112,14 @@ def test_a_map_with_nothing_positive_keeps_nothing_and_says_so(probe):
     scored = AverageDropMetric().score(batch_of(probe, [flat]), AudioFidelityParameters())
     assert np.isnan(scored.columns[""][0])
     assert scored.reasons[""][0] == "the map keeps no cell (no positive relevance)"
+
+
+def test_a_clip_shorter_than_one_stft_frame_is_not_scored(probe):
+    short = Clip("blip", voice_clip().waveform[:800], 16_000, "angry", "s1", "test")  # 50 ms < 64 ms
+    batch = ScoringBatch(
+        probe, (short,), np.zeros((1, 1, *probe.frontend.grid.shape)), np.array([0]),
+        (tile_explanation(probe, 0),), None, 0,
+    )  # fmt: skip
+    scored = InputFidelityMetric().score(batch, AudioFidelityParameters())
+    assert np.isnan(scored.columns[""][0])
+    assert scored.reasons[""][0] == "clip shorter than one STFT frame (64 ms): nothing to mask"

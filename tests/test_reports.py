@@ -281,6 +281,14 @@ def test_explain_prints_prediction_windows_and_cue_findings(small_model, small_c
     else:
         assert f"no cue intervention: {found['interventions_note']}" in lines
     verdicts = {f["verdict"] for f in found["findings"]}
+    heard = bsbench(*common, "--device", "cpu", "--listen", str(tmp_path / "heard"))
+    assert heard.returncode == 0, heard.stderr
+    written = sorted(path.name for path in (tmp_path / "heard").iterdir())
+    assert written == [f"angry clip.{part}.wav" for part in ("masked-in", "masked-out", "original")]
+    original, rate = sf.read(tmp_path / "heard" / "angry clip.original.wav")
+    assert rate == 16_000 and sf.read(tmp_path / "heard" / "angry clip.masked-in.wav")[0].shape == original.shape
+    on_a_file = bsbench(*common, "--listen", str(audio))
+    assert on_a_file.returncode == 2 and on_a_file.stderr.strip() == f"error: --listen {audio}: is a file, not a folder"
     assert verdicts <= {"plausible", "implausible", "no evidence", "no expectation", "not measurable"}
 
 

@@ -69,13 +69,20 @@ class AudioFidelityMetric:
         raise NotImplementedError
 
     def score(self, batch: ScoringBatch, params: AudioFidelityParameters) -> Scores:
-        unavailable = resynthesis_unavailable(batch.model.frontend)
+        frontend = batch.model.frontend
+        unavailable = resynthesis_unavailable(frontend)
+        stft = getattr(frontend, "stft_parameters", None)
+        frame_seconds = stft()[0] / frontend.sample_rate if stft is not None else 0.0
 
         def score_clip(i: int) -> dict[str, tuple[float, str]]:
             if unavailable:
                 return {"": (math.nan, f"masked-in audio {unavailable}")}
+            clip = batch.clips[i]
+            if clip.waveform.shape[0] < frame_seconds * clip.sample_rate:
+                short = f"clip shorter than one STFT frame ({1000 * frame_seconds:.0f} ms): nothing to mask"
+                return {"": (math.nan, short)}
             explanation = batch.explanations[i]
-            heard = listen(batch.model, batch.clips[i], explanation, params.top_percent)
+            heard = listen(batch.model, clip, explanation, params.top_percent)
             if not heard.kept.any():
                 return {"": (math.nan, "the map keeps no cell (no positive relevance)")}
             original, masked_in = batch.model.waveform_probabilities([heard.original, heard.masked_in])
