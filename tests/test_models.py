@@ -11,9 +11,11 @@ import pytest
 import torch
 from bsbench_plugins.models.resnet_small import PAPER_LABEL_ORDER, ResNetSmallPlugin
 
-from bsbench.core.errors import CheckpointError
-from bsbench.models.store import load_checkpoint, model_folder
-from tests.conftest import PAPER_TESS
+from bsbench.core.errors import CheckpointError, UsageError
+from bsbench.grid.run_config import RunConfig
+from bsbench.grid.runner import run_benchmark
+from bsbench.models.store import MODEL_FILE, load_checkpoint, model_folder
+from tests.conftest import PAPER_TESS, SMALL_CORPUS
 
 CPU = torch.device("cpu")
 
@@ -146,3 +148,29 @@ def test_changed_audio_under_the_same_dataset_name_trains_a_new_model(registry, 
     assert folder == model_folder(plugin, replace(small_corpus), 0, config)
     assert folder != model_folder(plugin, edited, 0, config)
     assert folder != model_folder(plugin, relabelled, 0, config)
+
+
+def _run_rows(registry, tmp_path, **settings):
+    config = RunConfig(
+        dataset_options=SMALL_CORPUS, methods=("random",), metrics=("sparseness",), epochs=2, device="cpu",
+        out=tmp_path / "run", limit=None, **settings,
+    )  # fmt: skip
+    result = run_benchmark(config, registry, show_progress=False)
+    return result.rows, result.manifest
+
+
+def test_split_all_explains_every_clip_and_a_checkpoint_defaults_to_it(registry, small_model, small_corpus, tmp_path):
+    every = {clip.clip_id: clip.split for clip in small_corpus.clips}
+    rows, manifest = _run_rows(registry, tmp_path / "all", split="all")
+    assert dict(zip(rows["clip_id"], rows["split"], strict=True)) == every  # each row keeps its clip's own split
+    assert manifest["dataset"]["split"] == "all" and manifest["dataset"]["clips_scored"] == len(every) == 56
+    rows, manifest = _run_rows(registry, tmp_path / "auto")
+    assert set(rows["split"]) == {"test"} and manifest["dataset"]["split"] == "test"
+    checkpoint = model_folder(small_model.plugin, small_corpus, 0, replace(small_model.plugin.training, epochs=2))
+    rows, manifest = _run_rows(registry, tmp_path / "external", checkpoint=checkpoint / MODEL_FILE)
+    assert manifest["config"]["split"] == "auto" and manifest["dataset"]["split"] == "all" and len(rows) == 56
+
+
+def test_split_names_its_choices_when_unknown(registry, tmp_path):
+    with pytest.raises(UsageError, match=r"^--split 'everything': choose one of train, validation, test, all, auto$"):
+        _run_rows(registry, tmp_path, split="everything")

@@ -91,6 +91,12 @@ def _report_run(result: RunResult, dataset: str) -> int:
     if result.manifest["dataset"]["skipped"]:
         skipped = len(result.manifest["dataset"]["skipped"])
         stderr.print(f"{skipped} files skipped while reading {dataset}; `bsbench data info` lists them", markup=False)
+    if result.manifest["config"]["split"] == "auto" and result.manifest["dataset"]["split"] == "all":
+        stdout.print(
+            f"{dataset}: every clip explained (--checkpoint: bsbench did not train this model here, so there is no "
+            "held-out part to keep apart; --split test explains the test split only)",
+            markup=False,
+        )
     failures = result.manifest["failures"]
     for failure in failures[:FAILURES_SHOWN]:
         stderr.print(f"failed: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)

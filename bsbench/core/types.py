@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 SPLITS = ("train", "validation", "test")
+#: The name that selects every clip of a corpus, whatever its split (a model bsbench did not train here).
+ALL_CLIPS = "all"
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +65,9 @@ class Corpus:
     warnings: tuple[str, ...] = ()
 
     def split(self, name: str) -> tuple[Clip, ...]:
+        """The clips of split ``name``, or every clip for :data:`ALL_CLIPS`."""
+        if name == ALL_CLIPS:
+            return self.clips
         return tuple(clip for clip in self.clips if clip.split == name)
 
 

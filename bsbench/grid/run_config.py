@@ -115,7 +115,12 @@ class RunConfig:
         help="Cost preset of the sampling metrics: quick, standard or paper; fixes their steps and samples "
         "(`bsbench metrics --preset P` prints the passes per clip each one costs).",
     )  # fmt: skip
-    split: str = _setting("test", option="--split", help="Split whose clips are explained.")
+    split: str = _setting(
+        "auto",
+        option="--split",
+        help="Clips to explain: train, validation, test or all. auto: the test split, or every clip with "
+        "--checkpoint (a model bsbench did not train on this corpus has no held-out part to keep apart).",
+    )
     limit: int | None = _setting(
         28, option="--limit", form="count", help="Explain at most N clips, balanced over classes (0: all)."
     )

@@ -27,7 +27,7 @@ import torch
 from bsbench.core.errors import DataError, ResultsError, UsageError, describe_error
 from bsbench.core.parameters import build_parameters, split_spec
 from bsbench.core.progress import progress_bar
-from bsbench.core.types import SPLITS, Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
+from bsbench.core.types import ALL_CLIPS, SPLITS, Clip, Corpus, CueTracks, Explanation, InputGrid, ResultRow
 from bsbench.core.versions import environment, package_versions
 from bsbench.corpus.info import corpus_record
 from bsbench.corpus.labels import select_emotions
@@ -166,10 +166,19 @@ class _Setup:
     executor: PlannedExecutor
 
 
+def explained_split(config: RunConfig) -> str:
+    """The split a run explains: ``--split`` as given, with ``auto`` resolved (test, or all with a checkpoint)."""
+    choices = (*SPLITS, ALL_CLIPS, "auto")
+    if config.split not in choices:
+        raise UsageError(f"--split {config.split!r}: choose one of {', '.join(choices)}")
+    if config.split == "auto":
+        return ALL_CLIPS if config.checkpoint is not None else "test"
+    return config.split
+
+
 def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: bool) -> _Setup:
     """Check the configuration, load the corpus and the model (training it when ``train``), choose the clips."""
-    if config.split not in SPLITS:
-        raise UsageError(f"--split {config.split!r}: choose one of {', '.join(SPLITS)}")
+    split = explained_split(config)
     if config.limit is not None and config.limit < 1:
         raise UsageError(f"--limit {config.limit}: must be at least 1")
     dataset_plugin = registry.get("dataset", config.dataset)
@@ -183,13 +192,13 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
 
     corpus = load_corpus(dataset_plugin, config.data_dir, config.seed, config.dataset_options, config.emotions)
     skipped_metrics = []
-    if not any(clip.ground_truth for clip in corpus.split(config.split)):
+    if not any(clip.ground_truth for clip in corpus.split(split)):
         for metric in [m for m in metrics if m.plugin.requires & GROUND_TRUTH_REQUIREMENTS]:
             skipped_metrics.append(
                 {
                     "metric": metric.name,
                     "reason": f"needs ground truth (where the class evidence is), and dataset {corpus.name} has none "
-                    f"in its {config.split} split (the synthetic dataset has it)",
+                    f"in its {split} clips (the synthetic dataset has it)",
                 }
             )
             metrics.remove(metric)
@@ -219,13 +228,13 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
                 check_method_parameters(methods, model.network, model.frontend.grid)
         else:
             model = None
-    clips = select_clips(corpus.split(config.split), config.limit)
+    clips = select_clips(corpus.split(split), config.limit)
     if not clips:
-        raise DataError(f"dataset {corpus.name}: the {config.split} split has no clips")
+        raise DataError(f"dataset {corpus.name}: the {split} split has no clips")
     unknown = sorted({clip.label for clip in clips} - set(model.labels)) if model else []
     if unknown:
         raise DataError(
-            f"model {model.name} knows labels {', '.join(model.labels)} but the {corpus.name} {config.split} split "
+            f"model {model.name} knows labels {', '.join(model.labels)} but the {corpus.name} {split} clips "
             f"has {', '.join(unknown)}"
         )
     return _Setup(corpus, model, folder, clips, methods, metrics, skipped_metrics, extractor, device, executor)
@@ -321,7 +330,7 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
         "dataset": {
             **dataset_record.as_dict(),
             **corpus_record(corpus),
-            "split": config.split,
+            "split": explained_split(config),
             "clips_scored": len(clips),
         },
         "model": {**model_record.as_dict(), "card": dict(model.card)},
@@ -532,7 +541,7 @@ def _rows(
                 ResultRow(
                     run_id=run_id,
                     dataset=dataset,
-                    split=config.split,
+                    split=clip.split,
                     model=model.name,
                     method=method,
                     cues=config.cues if uses_cues else "",
