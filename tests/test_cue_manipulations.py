@@ -14,9 +14,9 @@ import pytest
 from parselmouth.praat import call
 
 from bsbench.audio.cue_manipulations import MANIPULATIONS, NOT_MANIPULABLE, check_change, manipulation
-from bsbench.audio.window_edits import window_weights
 from bsbench.core.errors import DataError, UsageError
 from bsbench.interfaces.vocabulary import BUILTIN_CUE_VOCABULARY
+from tests.test_window_edits import outside_windows, splice_weights
 
 RATE = 16_000
 TWO_WINDOWS = np.array([[0.5, 1.0], [1.3, 1.6]])
@@ -39,10 +39,6 @@ def _syllables(seconds: float = 2.0) -> np.ndarray:
     for start in np.arange(0.1, seconds - 0.08, 0.15):
         samples[round(start * RATE) : round(start * RATE) + length] += burst
     return samples
-
-
-def _outside(n_samples: int, windows: np.ndarray) -> np.ndarray:
-    return window_weights(n_samples, RATE, windows) == 0
 
 
 def _semitones(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +136,7 @@ def test_pitch_level_moves_f0_by_the_semitones_asked_inside_the_windows_only(sem
     original = _voice()
     edited = MANIPULATIONS["pitch_level"].apply(original, RATE, TWO_WINDOWS, semitones)
     assert edited.shape == original.shape
-    outside = _outside(len(original), TWO_WINDOWS)
+    outside = outside_windows(len(original), TWO_WINDOWS)
     assert np.array_equal(edited[outside], original[outside])
     times, before = _semitones(original)
     _, after = _semitones(edited)
@@ -155,7 +151,7 @@ def test_pitch_variability_scales_the_f0_excursions_and_keeps_their_mean(factor)
     original = _voice(vibrato_st=1.0)
     windows = np.array([[0.6, 1.2]])
     edited = MANIPULATIONS["pitch_variability"].apply(original, RATE, windows, factor)
-    outside = _outside(len(original), windows)
+    outside = outside_windows(len(original), windows)
     assert np.array_equal(edited[outside], original[outside])
     times, before = _semitones(original)
     _, after = _semitones(edited)
@@ -169,7 +165,7 @@ def test_pitch_variability_scales_the_f0_excursions_and_keeps_their_mean(factor)
 def test_a_level_change_is_the_gain_inside_and_nothing_outside(cue):
     original = _voice()
     edited = MANIPULATIONS[cue].apply(original, RATE, TWO_WINDOWS, -3.0)
-    weights = window_weights(len(original), RATE, TWO_WINDOWS)
+    weights = splice_weights(len(original), TWO_WINDOWS)
     assert np.array_equal(edited[weights == 0], original[weights == 0])
     assert np.allclose(edited[weights == 1], original[weights == 1] * 10 ** (-3 / 20))
 
@@ -179,7 +175,7 @@ def test_a_tilt_change_moves_the_high_band_over_the_low_by_the_decibels_asked(cu
     original = _voice(harmonics=35)  # harmonics up to 4.9 kHz
     windows = np.array([[0.5, 1.0]])
     edited = MANIPULATIONS[cue].apply(original, RATE, windows, change)
-    outside = _outside(len(original), windows)
+    outside = outside_windows(len(original), windows)
     assert np.array_equal(edited[outside], original[outside])
     moved = _band_tilt(edited, 0.51, 0.99) - _band_tilt(original, 0.51, 0.99)
     assert abs(moved - change) < 0.5

@@ -13,7 +13,7 @@ import pytest
 import soundfile
 from typer.testing import CliRunner
 
-from bsbench.audio.window_edits import FADE_SECONDS, aligned_windows, parse_windows, splice, window_weights
+from bsbench.audio.window_edits import FADE_SECONDS, aligned_windows, parse_windows, splice
 from bsbench.cli.app import app, main
 from bsbench.core.errors import UsageError
 
@@ -53,8 +53,25 @@ def test_bad_windows_are_one_line(text, message):
         parse_windows(text, 2.0)
 
 
+def outside_windows(n_samples: int, windows: np.ndarray) -> np.ndarray:
+    """Samples beyond every window, from the windows alone (what a splice must leave untouched)."""
+    outside = np.ones(n_samples, dtype=bool)
+    for start, end in windows:
+        outside[round(start * RATE) : round(end * RATE)] = False
+    return outside
+
+
+def splice_weights(n_samples: int, windows: np.ndarray) -> np.ndarray:
+    """How much of a same-length edit a splice takes per sample: an edit of ones spliced into zeros."""
+    return splice(np.zeros(n_samples), RATE, windows, np.ones(n_samples))[0]
+
+
+def raised_cosine(fade: int) -> np.ndarray:
+    return 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade) + 0.5) / fade)
+
+
 def test_weights_are_one_inside_zero_outside_and_fade_within_the_window():
-    weights = window_weights(RATE, RATE, np.array([[0.25, 0.5]]))
+    weights = splice_weights(RATE, np.array([[0.25, 0.5]]))
     fade = round(FADE_SECONDS * RATE)
     assert weights[: round(0.25 * RATE)].max() == 0 and weights[round(0.5 * RATE) :].max() == 0
     assert np.all(weights[round(0.25 * RATE) + fade : round(0.5 * RATE) - fade] == 1)
@@ -66,7 +83,7 @@ def test_a_gain_inside_the_windows_is_what_praat_measures_and_nothing_else_moves
     windows = np.array([[0.5, 1.0], [1.3, 1.6]])
     edited, placed = splice(original, RATE, windows, original * 10 ** (6 / 20))
     assert np.array_equal(placed, windows) and edited.shape == original.shape
-    outside = window_weights(len(original), RATE, windows) == 0
+    outside = outside_windows(len(original), windows)
     assert np.array_equal(edited[outside], original[outside])  # bit for bit beyond the windows
     times, before = _intensity(original)
     _, after = _intensity(edited)
@@ -93,10 +110,14 @@ def test_a_splice_refuses_windows_out_of_order():
         splice(_voice(0.5), RATE, np.array([[0.3, 0.4], [0.1, 0.2]]), _voice(0.5))
 
 
-def test_a_same_length_splice_takes_the_edit_by_the_window_weights():
-    windows = np.array([[0.1, 0.3], [0.3, 0.32], [0.7, 1.0]])
-    edited, _ = splice(np.zeros(RATE), RATE, windows, np.ones(RATE))
-    assert np.array_equal(edited, window_weights(RATE, RATE, windows))
+def test_a_same_length_splice_takes_the_edit_inside_each_window_with_a_fade_at_either_edge():
+    windows = np.array([[0.1, 0.3], [0.3, 0.32], [0.7, 1.0]])  # the first two abut
+    weights, fade = splice_weights(RATE, windows), round(FADE_SECONDS * RATE)
+    assert np.all(weights[outside_windows(RATE, windows)] == 0)
+    for start, end in (1600, 4800), (4800, 5120), (11200, 16000):
+        np.testing.assert_allclose(weights[start : start + fade], raised_cosine(fade))
+        np.testing.assert_allclose(weights[end - fade : end], raised_cosine(fade)[::-1])
+        assert np.all(weights[start + fade : end - fade] == 1)
 
 
 def test_a_length_changing_splice_keeps_the_original_outside_and_fades_with_it_at_each_edge():
@@ -108,7 +129,7 @@ def test_a_length_changing_splice_keeps_the_original_outside_and_fades_with_it_a
     assert np.allclose(placed, [[0.2, 0.35], [0.65, 0.70]])  # each window moved by what the ones before gained
     assert len(edited) == RATE  # one window gained 50 ms, the other lost 50 ms
     fade = round(FADE_SECONDS * RATE)
-    ramp = window_weights(2 * fade, RATE, np.array([[0, 2 * fade / RATE]]))[:fade]
+    ramp = raised_cosine(fade)
     assert np.array_equal(edited[:3200], original[:3200])
     assert np.array_equal(edited[5600:10400], original[4800:9600])  # between windows: the original, shifted
     assert np.array_equal(edited[11200:], original[11200:])  # after the last window: the original's tail
@@ -139,18 +160,23 @@ def _wav(tmp_path, samples=None):
     return path
 
 
-def test_bsbench_intervene_writes_the_edited_clip(tmp_path):
-    source, out = _wav(tmp_path), tmp_path / "louder.wav"
+def _intervene(source, out, cue: str, change: str, windows: str):
+    """``bsbench intervene`` in this process; it must succeed."""
     done = CliRunner().invoke(
-        app,
-        ["intervene", str(source), "--cue", "intensity_db", "--change", "-3", "--windows", "0.5-1.0", "-o", str(out)],
+        app, ["intervene", str(source), "--cue", cue, "--change", change, "--windows", windows, "-o", str(out)]
     )
     assert done.exit_code == 0, done.output
+    return done
+
+
+def test_bsbench_intervene_writes_the_edited_clip(tmp_path):
+    source, out = _wav(tmp_path), tmp_path / "louder.wav"
+    done = _intervene(source, out, "intensity_db", "-3", "0.5-1.0")
     assert f"intensity_db -3 dB inside 1 window(s): {out}" in done.output
     edited, rate = soundfile.read(out)
     original, _ = soundfile.read(source)
     assert rate == RATE and edited.shape == original.shape
-    weights = window_weights(len(original), RATE, np.array([[0.5, 1.0]]))
+    weights = splice_weights(len(original), np.array([[0.5, 1.0]]))
     assert np.array_equal(edited[weights == 0], original[weights == 0])
     assert np.allclose(edited[weights == 1], original[weights == 1] * 10 ** (-3 / 20), atol=1e-7)
 
@@ -178,11 +204,7 @@ def test_bsbench_intervene_refuses_bad_input_in_one_line(tmp_path, capsys, monke
 
 def test_bsbench_intervene_says_how_long_a_rate_change_made_the_clip(tmp_path):
     source, out = _wav(tmp_path), tmp_path / "slower.wav"
-    done = CliRunner().invoke(
-        app,
-        ["intervene", str(source), "--cue", "speech_rate", "--change", "-20", "--windows", "0.5-1.0", "-o", str(out)],
-    )
-    assert done.exit_code == 0, done.output
+    done = _intervene(source, out, "speech_rate", "-20", "0.5-1.0")
     edited, _ = soundfile.read(out)
     # 0.5 s at 80 % of the rate lasts 0.625 s, to within half a period of the 140 Hz voice (PSOLA keeps whole periods)
     assert abs(len(edited) / RATE - 2.125) < 0.004

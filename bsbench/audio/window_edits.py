@@ -60,24 +60,6 @@ def _sample_spans(windows: np.ndarray, sample_rate: int, n_samples: int) -> np.n
     return np.clip(np.round(np.asarray(windows, dtype=float) * sample_rate).astype(int), 0, n_samples)
 
 
-def window_weights(
-    n_samples: int, sample_rate: int, windows: np.ndarray, fade_seconds: float = FADE_SECONDS
-) -> np.ndarray:
-    """Per sample, how much of a same-length edit :func:`splice` takes: 1 inside, 0 outside, a cosine in the fades.
-
-    It is what a caller needs to tell which samples an edit touched (those with weight above 0).
-    """
-    weights = np.zeros(n_samples)
-    for first, last in _sample_spans(windows, sample_rate, n_samples):
-        length = last - first
-        fade = min(round(fade_seconds * sample_rate), length // 2)
-        if fade:
-            ramp = _fade_ramp(fade)
-            weights[first : first + fade], weights[last - fade : last] = ramp, ramp[::-1]
-        weights[first + fade : last - fade] = 1
-    return weights
-
-
 def _best_shift(reference: np.ndarray, edited: np.ndarray, at: int, max_shift: int, threshold: float) -> int:
     """The shift (samples) at which ``edited[at + shift:]`` looks most like ``reference``; 0 if none looks alike.
 

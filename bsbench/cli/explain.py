@@ -146,12 +146,17 @@ def explain_command(
 def _write_listening(
     model: LoadedModel, clip: Clip, example: ClipExplanation, folder: Path, stem: str, top_percent: float
 ) -> list[Path]:
-    """The original, masked-in and masked-out clips as 32-bit float WAVs at the model's rate."""
-    explanation = Explanation(clip.clip_id, example.relevance, example.grid, example.method, example.target)
-    try:
-        heard = listen(model, clip, explanation, top_percent)
-    except ValueError as error:
-        raise UsageError(f"--listen: {error}") from None
+    """The original, masked-in and masked-out clips as 32-bit float WAVs at the model's rate.
+
+    The salient windows were heard already with the example; only a top share of cells needs new audio.
+    """
+    heard = example.listening
+    if top_percent or heard is None:
+        explanation = Explanation(clip.clip_id, example.relevance, example.grid, example.method, example.target)
+        try:
+            heard = listen(model, clip, explanation, top_percent)
+        except ValueError as error:
+            raise UsageError(f"--listen: {error}") from None
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for part, samples in (

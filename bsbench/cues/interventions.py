@@ -21,6 +21,7 @@ are no better than any others.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import zlib
 from collections.abc import Mapping, Sequence
@@ -165,34 +166,29 @@ def intervene(
     by ``seed``, the clip's id and the cue, so they do not depend on the clip's batch-mates.
     """
     frontend = model.frontend
-    rate = frontend.sample_rate
     samples = frontend.prepare(clip)
     waveforms: list[np.ndarray] = [samples]
-    pending = []
+    planned = []  # (cue, direction, change, its windows, index of its salient edit in ``waveforms``)
     for cue, direction in plan:
         manipulation = MANIPULATIONS[cue]
         change = manipulation.towards(direction, magnitudes[cue])
         rng = np.random.default_rng([seed, zlib.crc32(clip.clip_id.encode()), zlib.crc32(cue.encode())])
         windows = cue_windows(explanation, tracks, cue, draws, rng, min_frames)
-        if windows.reason:
-            pending.append((cue, direction, change, manipulation.unit, windows.salient, windows.reason, 0))
-            continue
-        first = len(waveforms)
-        for where in (windows.salient, *windows.controls):
-            edited = manipulation.apply(samples, rate, where, change)
-            waveforms.append(fix_length(np.asarray(edited, dtype=np.float32), frontend.clip_samples))
-        pending.append((cue, direction, change, manipulation.unit, windows.salient, "", first))
+        planned.append((cue, direction, change, windows, len(waveforms)))
+        if not windows.reason:
+            for where in (windows.salient, *windows.controls):
+                edited = manipulation.apply(samples, frontend.sample_rate, where, change)
+                waveforms.append(fix_length(np.asarray(edited, dtype=np.float32), frontend.clip_samples))
     probabilities = model.waveform_probabilities(waveforms)[:, explanation.target]
+    p_original = float(probabilities[0])
     results = []
-    for cue, direction, change, unit, salient, reason, first in pending:
-        p_original = float(probabilities[0])
-        if reason:
-            results.append(CueIntervention(cue, direction, change, unit, salient, p_original, math.nan, (), reason))
-            continue
-        controls = tuple(float(p) for p in probabilities[first + 1 : first + 1 + draws])
-        results.append(
-            CueIntervention(cue, direction, change, unit, salient, p_original, float(probabilities[first]), controls)
-        )
+    for cue, direction, change, windows, first in planned:
+        tested = CueIntervention(cue, direction, change, MANIPULATIONS[cue].unit, windows.salient, p_original,
+                                 math.nan, (), windows.reason)  # fmt: skip
+        if not windows.reason:
+            controls = tuple(float(p) for p in probabilities[first + 1 : first + 1 + draws])
+            tested = dataclasses.replace(tested, p_salient=float(probabilities[first]), p_controls=controls)
+        results.append(tested)
     return tuple(results)
 
 

@@ -36,6 +36,10 @@ class Listening:
     #: (bins, frames) of the model's input grid: True where the cell is kept in ``masked_in``.
     kept: np.ndarray
 
+    def parts(self) -> tuple[tuple[str, np.ndarray], ...]:
+        """The three clips by the names their files and players carry: original, masked-in, masked-out."""
+        return (("original", self.original), ("masked-in", self.masked_in), ("masked-out", self.masked_out))
+
 
 def kept_cells(explanation: Explanation, top_percent: float = 0.0) -> np.ndarray:
     """The cells a listener hears in the masked-in clip: the salient windows, or the top share of relevance."""

@@ -61,13 +61,14 @@ def _image(figure: Figure | None, alt: str) -> str:
 def _players(listening: Listening | None) -> str:
     """Inline players for the original, masked-in and masked-out clips (16-bit WAV data, no script)."""
     if listening is None:
-        return '<p class="muted">No audio: this model\'s front end cannot be resynthesised.</p>'
+        return (
+            '<p class="muted">No audio kept for this example: its model\'s front end cannot be resynthesised, '
+            "or the run was written before bsbench kept audio.</p>"
+        )
     parts = []
-    for label, samples in (
-        ("original", listening.original),
-        ("masked in: the salient windows alone", listening.masked_in),
-        ("masked out: the clip without them", listening.masked_out),
-    ):
+    captions = {"masked-in": "masked in: the salient windows alone", "masked-out": "masked out: the clip without them"}
+    for part, samples in listening.parts():
+        label = captions.get(part, part)
         buffer = io.BytesIO()
         soundfile.write(buffer, np.clip(samples, -1, 1), listening.sample_rate, format="WAV", subtype="PCM_16")
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
