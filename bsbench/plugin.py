@@ -38,7 +38,7 @@ from bsbench.core.randomness import private_random_streams
 from bsbench.core.types import Clip, Corpus, CueTracks, Explanation, GroundTruth, InputGrid, SkippedFile
 from bsbench.corpus.audio_files import AUDIO_EXTENSIONS, DuplicateFinder, discover_audio
 from bsbench.corpus.labels import CANONICAL_LABELS
-from bsbench.corpus.splits import group_splits
+from bsbench.corpus.splits import TooFewGroups, group_splits
 from bsbench.corpus.store import load_saved_corpus, save_corpus
 from bsbench.cues.interventions import DEFAULT_CHANGES, CueIntervention, cues_to_test, intervene
 from bsbench.cues.salient import MIN_SALIENT_FRAMES, differences_with_reasons, standardised_differences
@@ -130,6 +130,7 @@ __all__ = [  # noqa: RUF022 - grouped by section, in the order the module docstr
     "discover_audio",
     "CANONICAL_LABELS",
     "group_splits",
+    "TooFewGroups",
     "load_saved_corpus",
     "save_corpus",
     "cache_dir",

@@ -67,7 +67,7 @@ def test_render_formats():
     assert {"dataset", "model", "method", "metric", "n", "mean", "ci_low", "ci_high"} <= set(records[0])
     assert render(board, "csv").splitlines()[0] == (
         "dataset,model,method,metric,higher_is_better,n,mean,ci_low,ci_high,model_test_accuracy,model_test_uar,"
-        "rank,rank_low,rank_high,p_first,best,vs_random"
+        "model_measured_accuracy,model_measured_uar,model_measured_clips,rank,rank_low,rank_high,p_first,best,vs_random"
     )
     cue_rows = render(board, "table", cues=True).splitlines()
     assert cue_rows[0].split() == ["metric", "cue", "crp", "random"] and cue_rows[2].startswith(
@@ -93,6 +93,21 @@ def test_model_accuracy_is_stated_once_in_the_footer():
         rows(), {}, quality=model_quality({"dataset": {"name": "d"}, "model": {"name": "m", "card": {}}})
     )
     assert "d / m: accuracy unknown" in render(no_card) and no_card["model_test_accuracy"].isna().all()
+
+
+def test_a_checkpoints_accuracy_is_said_to_be_measured_on_the_explained_clips():
+    measured = {"accuracy": 0.625, "unweighted_average_recall": 0.5, "clips": 8}
+    manifest = {"dataset": {"name": "d"}, "model": {"name": "m", "card": {}, "measured": measured}}
+    checkpoint = aggregate(
+        rows(), {}, quality=model_quality({**manifest, "config": {"checkpoint": "/models/best.pth"}})
+    )
+    assert "d / m: accuracy 0.625, UAR 0.500 measured on the 8 explained clips (not a held-out test)" in render(
+        checkpoint
+    )
+    assert set(checkpoint["model_measured_clips"]) == {8} and checkpoint["model_test_accuracy"].isna().all()
+    # a model trained here is judged by its card's held-out test, not by the clips it explains
+    trained = aggregate(rows(), {}, quality=model_quality({**manifest, "config": {"checkpoint": None}}))
+    assert "accuracy unknown" in render(trained) and trained["model_measured_accuracy"].isna().all()
 
 
 def test_method_spec_parsing():

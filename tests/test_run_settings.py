@@ -11,7 +11,7 @@ import typer
 from bsbench.cli.app import app
 from bsbench.cli.options import RUN_OPTION_FIELDS, config_values, option_parameter
 from bsbench.core.errors import UsageError
-from bsbench.grid.run_config import RunConfig, RunSetting, run_settings
+from bsbench.grid.run_config import RunConfig, RunSetting, run_settings, single_run
 from bsbench.grid.suites import load_suite
 
 
@@ -43,7 +43,7 @@ def test_parsed_options_become_field_values():
     }
     parsed.update(limit=0, method=["saliency"], no_cache=True, emotions="angry, sad", dataset_option=["speakers=4"])
     values = config_values(parsed)
-    assert RunConfig(**values) == RunConfig(
+    assert single_run(values) == RunConfig(
         limit=None, methods=("saliency",), use_cache=False, emotions=("angry", "sad"), dataset_options={"speakers": "4"}
     )
 
@@ -52,7 +52,7 @@ def test_defaults_typed_nowhere_give_the_default_run():
     parsed = {
         parameter.name: parameter.get_default(click.Context(_run_command())) for parameter in _run_command().params
     }
-    assert RunConfig(**config_values(parsed)) == RunConfig()
+    assert single_run(config_values(parsed)) == RunConfig()
 
 
 def test_a_suite_accepts_exactly_the_settings_declared_for_it(tmp_path):

@@ -154,10 +154,24 @@ def test_one_data_dir_for_several_datasets_is_refused(tmp_path: Path) -> None:
 
 def test_one_checkpoint_for_several_datasets_is_refused(tmp_path: Path) -> None:
     paper = load_suite("paper")
-    with pytest.raises(UsageError, match=r"--checkpoint: suite paper runs 2 datasets \(tess, crema-d\)"):
-        apply_overrides(paper, {"checkpoint": tmp_path / "model.pt"})
-    [only] = apply_overrides(paper, {"checkpoint": tmp_path / "model.pt", "dataset": "tess"})
+    unnamed = {"checkpoint": {"": tmp_path / "model.pt"}}
+    with pytest.raises(UsageError, match=r"this suite runs 2 datasets \(tess, crema-d\).*--checkpoint tess=PATH"):
+        apply_overrides(paper, unnamed)
+    [only] = apply_overrides(paper, {**unnamed, "dataset": "tess"})
     assert only.checkpoint == tmp_path / "model.pt" and only.dataset == "tess"
+
+
+def test_each_dataset_of_a_suite_takes_its_own_checkpoint_and_label_map(tmp_path: Path) -> None:
+    paper = load_suite("paper")
+    checkpoints = {"tess": tmp_path / "tess.pth", "crema-d": tmp_path / "crema.pth"}
+    tess, crema = apply_overrides(paper, {"checkpoint": checkpoints, "label_map": {"crema-d": tmp_path / "map.json"}})
+    assert (tess.checkpoint, tess.label_map) == (tmp_path / "tess.pth", None)
+    assert (crema.checkpoint, crema.label_map) == (tmp_path / "crema.pth", tmp_path / "map.json")
+    # a dataset given no checkpoint is trained as usual
+    _, trained = apply_overrides(paper, {"checkpoint": {"tess": tmp_path / "tess.pth"}})
+    assert trained.dataset == "crema-d" and trained.checkpoint is None
+    with pytest.raises(UsageError, match=r"--checkpoint crema=.*crema is not a dataset of this run \(it runs tess, "):
+        apply_overrides(paper, {"checkpoint": {"crema": tmp_path / "crema.pth"}})
 
 
 def test_an_override_that_is_not_a_run_field_is_a_bug() -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from bsbench.core.errors import UsageError
 from bsbench.core.option_checks import MAX_SEED, check_output, check_seed
 from bsbench.core.parameters import parse_key_values
 from bsbench.grid.run_config import RunConfig, RunSetting, run_settings
@@ -69,6 +71,7 @@ def _option(setting: RunSetting, field: dataclasses.Field) -> tuple[Any, Any]:
         "options": (list[str] | None, None),
         "path": (Path | None, default),
         "switch-off": (bool, False),
+        "dataset-paths": (list[str] | None, None),
     }
     annotation, cli_default = typed[form]
     return Annotated[annotation, option], cli_default
@@ -105,5 +108,33 @@ def config_values(parsed: Mapping[str, Any]) -> dict[str, Any]:
             value = parse_key_values(value, setting.option)
         elif form == "switch-off":
             value = not value
+        elif form == "dataset-paths":
+            value = dataset_paths(value, setting.option)
         values[name] = value
     return values
+
+
+#: What may stand before ``=`` in ``--checkpoint tess=PATH``: a dataset plugin's name.
+_DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def dataset_paths(given: list[str] | None, option: str) -> dict[str, Path]:
+    """``["tess=a.pth", "crema-d=b.pth"]`` -> ``{"tess": a.pth, "crema-d": b.pth}``; a bare path is keyed ``""``.
+
+    A value that names an existing file is a path even when it holds ``=`` (``runs/lr=0.1/model.pt``).
+    Which dataset each path serves is decided once the run's datasets are known
+    (:func:`bsbench.grid.run_config.path_for_dataset`).
+    """
+    paths: dict[str, Path] = {}
+    for item in given or ():
+        name, _, rest = item.partition("=")
+        if rest and _DATASET_NAME.fullmatch(name) and not Path(item).expanduser().exists():
+            key, path = name, rest
+        else:
+            key, path = "", item
+        if not path.strip():
+            raise UsageError(f"{option} {item!r}: expected [DATASET=]PATH")
+        if key in paths:
+            raise UsageError(f"{option}: given twice{f' for {key}' if key else ''} ({paths[key]} and {path})")
+        paths[key] = Path(path).expanduser()
+    return paths

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +16,7 @@ import typer
 from bsbench.cli import shared
 from bsbench.cli.options import RUN_OPTION_FIELDS, config_values, run_option_parameters
 from bsbench.cli.shared import model_summary, said_on_interrupt, stderr, stdout
-from bsbench.grid.run_config import RunConfig
+from bsbench.grid.run_config import RunConfig, single_run
 from bsbench.grid.runner import RunResult, plan_run, run_benchmark
 from bsbench.grid.suites import apply_overrides, load_suite
 from bsbench.results.leaderboard import render
@@ -51,7 +52,7 @@ def run_command(
     """
     values = config_values(settings)
     if suite is None:
-        configs: tuple[RunConfig, ...] = (RunConfig(**values),)
+        configs: tuple[RunConfig, ...] = (single_run(values),)
     else:
         typed = {name for name in ctx.params if _typed(ctx, name)}
         overrides = {field: values[field] for option, field in RUN_OPTION_FIELDS.items() if option in typed}
@@ -101,7 +102,8 @@ def _report_run(result: RunResult, dataset: str) -> int:
     for failure in failures[:FAILURES_SHOWN]:
         stderr.print(f"failed: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)
     stdout.print(render(result.leaderboard, "table", model_lines=False, findings=load_findings()), markup=False)
-    stdout.print(f"{model_summary(result.manifest['model']['card'])}", markup=False)
+    for line in model_lines(result.manifest):
+        stdout.print(line, markup=False)
     pieces = result.manifest["pieces"]
     stdout.print(
         f"results: {result.run_dir}  ({result.manifest['seconds']} s; pieces computed {_counts(pieces['computed'])}, "
@@ -120,6 +122,33 @@ def _report_run(result: RunResult, dataset: str) -> int:
 
 
 FAILURES_SHOWN = 5
+
+
+def model_lines(manifest: dict[str, Any]) -> list[str]:
+    """How good the explained model is: its card's test scores, and for a checkpoint what this run measured.
+
+    A checkpoint's lines also say how its outputs met the corpus's labels: outputs the
+    corpus lacks, and clips left out because the model has no output for their label.
+    """
+    model, dataset = manifest["model"], manifest["dataset"]["name"]
+    card, measured = model["card"], model.get("measured")
+    if manifest["config"]["checkpoint"] is None or not measured:
+        return [model_summary(card)]
+    lines = [model_summary(card)] if card.get("test") else []
+    renamed = f", outputs renamed by {card['label_map_source']}" if "label_map_source" in card else ""
+    lines.append(
+        f"model {card['model']} (checkpoint {Path(card['checkpoint']).name}{renamed}): accuracy "
+        f"{measured['accuracy']:.3f}, UAR {measured['unweighted_average_recall']:.3f} measured on the "
+        f"{measured['clips']} explained clips (not a held-out test)"
+    )
+    if measured["outputs_without_counterpart"]:
+        outputs = measured["outputs_without_counterpart"]
+        which = f"outputs {', '.join(outputs)} are" if len(outputs) > 1 else f"output {outputs[0]} is"
+        lines.append(f"{which} no label of {dataset}: a prediction of one counts as a mistake")
+    if measured["clips_left_out"]:
+        counts = ", ".join(f"{label} {count}" for label, count in measured["clips_left_out_by_label"].items())
+        lines.append(f"{measured['clips_left_out']} clips left out ({counts}): {measured['reason']}")
+    return lines
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -14,6 +14,10 @@ import numpy as np
 from bsbench.core.errors import UsageError
 
 
+class TooFewGroups(UsageError):
+    """Too few speakers (or words) to hold some out for testing and validation and still train."""
+
+
 def group_splits(
     groups: Iterable[str],
     seed: int,
@@ -35,7 +39,7 @@ def group_splits(
     n_test = max(1, round(test_fraction * len(names)))
     n_validation = max(1, round(validation_fraction * len(names)))
     if n_test + n_validation >= len(names):
-        raise UsageError(
+        raise TooFewGroups(
             f"{owner}: {len(names)} {unit} cannot give {n_test} to test, {n_validation} to validation "
             "and keep any for training; a speaker-independent split needs at least 3"
         )

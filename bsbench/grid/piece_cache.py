@@ -44,14 +44,20 @@ KEY = "key"
 
 
 def model_identity(network: torch.nn.Module, card: Mapping[str, Any]) -> str:
-    """The weights' digest: the card's checkpoint hash when it has one, else a hash of the state dict."""
+    """The weights' digest (the card's checkpoint hash, else a hash of the state dict) and their outputs' names.
+
+    The names are part of it because scores read them: the same weights with another label
+    map predict other emotions, and a profile judges a cue against the predicted one.
+    """
+    digest = hashlib.sha256()
     recorded = card.get("checkpoint_sha256")
     if recorded:
-        return str(recorded)[:16]
-    digest = hashlib.sha256()
-    for name, tensor in sorted(network.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        digest.update(str(recorded).encode())
+    else:
+        for name, tensor in sorted(network.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    digest.update("\n".join(card.get("labels", ())).encode())
     return digest.hexdigest()[:16]
 
 

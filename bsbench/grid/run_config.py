@@ -10,10 +10,12 @@ the dataclass as it is, so a new setting is one field here and nothing else.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bsbench.core.errors import UsageError
 
 DEFAULT_METHODS = ("crp", "gradcam", "energy", "random")
 DEFAULT_METRICS = (
@@ -30,8 +32,11 @@ DEFAULT_METRICS = (
 #: as None), ``seed`` (an integer in the seed range), ``labels`` (comma-separated on the command
 #: line, an array in a suite), ``options`` (repeatable ``key=value``, a table in a suite), ``path``,
 #: ``folder`` (an output folder, checked writable), ``switch-off`` (a ``--no-...`` flag that turns
-#: the setting off).
-FORMS = frozenset({"text", "specs", "integer", "count", "seed", "labels", "options", "path", "folder", "switch-off"})
+#: the setting off), ``dataset-paths`` (repeatable ``[DATASET=]PATH`` on the command line: one file per dataset of a
+#: suite, see :func:`path_for_dataset`).
+FORMS = frozenset(
+    {"text", "specs", "integer", "count", "seed", "labels", "options", "path", "folder", "switch-off", "dataset-paths"}
+)
 #: Where a suite file may set a setting: its top level, its ``[[datasets]]`` tables, both, or nowhere.
 SUITE_PLACES = frozenset({"shared", "dataset", "shared and dataset", "command line"})
 
@@ -94,8 +99,16 @@ class RunConfig:
         help="Model option key=value, repeatable (e.g. hf-audio's source=<directory>).",
     )  # fmt: skip
     checkpoint: Path | None = _setting(
-        None, option="--checkpoint", form="path", suite="command line",
-        help="Weights to explain instead of training (loaded weights-only).",
+        None, option="--checkpoint", form="dataset-paths", suite="command line",
+        help="Weights to explain instead of training (loaded weights-only); in a suite, one per dataset: "
+        "--checkpoint tess=best_model_tess.pth --checkpoint crema-d=best_model_crema.pth.",
+    )  # fmt: skip
+    #: JSON object from the checkpoint's outputs (by name or index) to the corpus's labels.
+    label_map: Path | None = _setting(
+        None, option="--label-map", form="dataset-paths", suite="command line",
+        help="JSON file naming the checkpoint's outputs in the corpus's labels, e.g. {\"ps\": \"surprise\", "
+        "\"3\": \"angry\"} [default: the label_map of the checkpoint's model card, if any]; per dataset like "
+        "--checkpoint.",
     )  # fmt: skip
     methods: tuple[str, ...] = _setting(
         DEFAULT_METHODS, option="--method", short="-m", form="specs",
@@ -159,6 +172,45 @@ class RunConfig:
         1, option="--workers", form="integer", least=1, suite="command line",
         help="Processes that explain and score (method, batch) jobs side by side; each gets cores/N torch threads.",
     )  # fmt: skip
+
+
+def path_for_dataset(option: str, given: Mapping[str, Path], dataset: str, datasets: Sequence[str]) -> Path | None:
+    """The file of ``dataset`` among ``given`` (dataset name -> path; ``""`` for a path given without a name).
+
+    A run over one dataset takes a bare path or one named after it; a suite over several
+    needs each named (``--checkpoint tess=A --checkpoint crema-d=B``), since a model is
+    trained on one corpus. A name that is no dataset of the run is refused rather than
+    ignored: a typo would otherwise train a model where the user meant to load one.
+    """
+    unknown = sorted(name for name in given if name and name not in datasets)
+    if unknown:
+        raise UsageError(
+            f"{option} {unknown[0]}={given[unknown[0]]}: {unknown[0]} is not a dataset of this run "
+            f"(it runs {', '.join(datasets)})"
+        )
+    if "" in given and len(datasets) > 1:
+        named = " ".join(f"{option} {name}=PATH" for name in datasets)
+        raise UsageError(
+            f"{option} {given['']}: this suite runs {len(datasets)} datasets ({', '.join(datasets)}) and one file "
+            f"cannot serve them all; name the dataset of each ({named}), or add --dataset to run one"
+        )
+    if "" in given and dataset in given:
+        raise UsageError(f"{option}: given twice for {dataset} ({given['']} and {dataset}={given[dataset]})")
+    return given.get(dataset, given.get(""))
+
+
+def with_dataset_paths(values: Mapping[str, Any], dataset: str, datasets: Sequence[str]) -> dict[str, Any]:
+    """``values`` with each ``dataset-paths`` setting (a mapping, as parsed) resolved to ``dataset``'s path."""
+    resolved = dict(values)
+    for name, setting in run_settings().items():
+        if setting.form == "dataset-paths" and name in values:
+            resolved[name] = path_for_dataset(setting.option, values[name] or {}, dataset, datasets)
+    return resolved
+
+
+def single_run(values: Mapping[str, Any]) -> RunConfig:
+    """The RunConfig of settings parsed from a command line without ``--suite``: one run, of ``values["dataset"]``."""
+    return RunConfig(**with_dataset_paths(values, values["dataset"], [values["dataset"]]))
 
 
 def run_settings() -> dict[str, RunSetting]:

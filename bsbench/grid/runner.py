@@ -53,6 +53,8 @@ from bsbench.interfaces.protocols import (
     ProfilePlugin,
     declared_passes,
 )
+from bsbench.models.label_map import LabelMatch, match_labels, names_source
+from bsbench.models.measured import measured_quality
 from bsbench.models.store import MODEL_FILE, configure_model, load_checkpoint, model_folder, trained_model
 from bsbench.registry.loader import Registry
 from bsbench.results.example_store import ARRAYS, SUMMARIES, write_examples
@@ -158,6 +160,8 @@ class _Setup:
     model: LoadedModel | None
     model_folder: Path | None
     clips: list[Clip]
+    #: How the model's outputs meet the corpus's labels; None in a dry run without a model.
+    labels: LabelMatch | None
     methods: list[PlannedMethod]
     metrics: list[PlannedMetric]
     skipped_metrics: list[dict[str, str]]
@@ -210,8 +214,13 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
             "--metric: nothing left to score: " + "; ".join(f"{s['metric']} {s['reason']}" for s in skipped_metrics)
         )
     folder = None
+    if config.label_map is not None and config.checkpoint is None:
+        raise UsageError(
+            f"--label-map {config.label_map}: only with --checkpoint (a model bsbench trains is named after the "
+            "corpus's labels already)"
+        )
     if config.checkpoint is not None:
-        model: LoadedModel | None = load_checkpoint(model_plugin, config.checkpoint, device)
+        model: LoadedModel | None = load_checkpoint(model_plugin, config.checkpoint, device, config.label_map)
         check_method_parameters(methods, model.network, model.frontend.grid)
     else:
         recipe = replace(model_plugin.training, epochs=config.epochs) if config.epochs else model_plugin.training
@@ -228,16 +237,27 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
                 check_method_parameters(methods, model.network, model.frontend.grid)
         else:
             model = None
-    clips = select_clips(corpus.split(split), config.limit)
-    if not clips:
-        raise DataError(f"dataset {corpus.name}: the {split} split has no clips")
-    unknown = sorted({clip.label for clip in clips} - set(model.labels)) if model else []
-    if unknown:
-        raise DataError(
-            f"model {model.name} knows labels {', '.join(model.labels)} but the {corpus.name} {split} clips "
-            f"has {', '.join(unknown)}"
+    candidates = corpus.split(split)
+    match = None
+    if model is not None:
+        match = match_labels(
+            model.labels,
+            corpus.labels,
+            candidates,
+            model=model.name,
+            corpus=corpus.name,
+            source=names_source(model.card),
         )
-    return _Setup(corpus, model, folder, clips, methods, metrics, skipped_metrics, extractor, device, executor)
+        candidates = [clip for clip in candidates if clip.label not in match.clips_not_outputtable]
+    clips = select_clips(candidates, config.limit)
+    if not clips:
+        if match is not None and match.clips_not_outputtable:
+            raise DataError(
+                f"dataset {corpus.name}: no {split} clip has a label model {model.name} can output "
+                f"(its outputs: {', '.join(model.labels)}; the clips' labels: {', '.join(match.clips_not_outputtable)})"
+            )
+        raise DataError(f"dataset {corpus.name}: the {split} split has no clips")
+    return _Setup(corpus, model, folder, clips, match, methods, metrics, skipped_metrics, extractor, device, executor)
 
 
 def _unavailable_removals(metrics: list[PlannedMetric], frontend: FrontEnd, model: str) -> list[dict[str, str]]:
@@ -362,6 +382,8 @@ def run_benchmark(config: RunConfig, registry: Registry, *, show_progress: bool 
     counts = PieceCounts()
     with progress_bar(show_progress) as progress:
         inputs, predictions = predict_clips(model, clips, config.batch_size)
+        assert setup.labels is not None  # matched whenever there is a model
+        manifest["model"]["measured"] = measured_quality(model.labels, clips, predictions.tolist(), setup.labels)
         cue_tracks = _extract_cues(extractor, clips, failures, progress, counts) if extractor else None
         spec = GridSpec(
             model=model,

@@ -12,7 +12,7 @@ module's location, which holds for a checkout and its editable install; an insta
 without the repository has no built-in suites and says so, and any ``.toml`` path still works.
 
 Settings that belong to one machine or one invocation (``out``, ``device``, ``use_cache``,
-``checkpoint``) are not accepted in a suite: a shared file must run the same anywhere,
+``checkpoint``, ``label_map``) are not accepted in a suite: a shared file must run the same anywhere,
 and the command line sets them.
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 from bsbench.core.errors import UsageError
 from bsbench.core.option_checks import check_seed
 from bsbench.core.parameters import split_spec
-from bsbench.grid.run_config import RunConfig, RunSetting, run_settings
+from bsbench.grid.run_config import RunConfig, RunSetting, run_settings, with_dataset_paths
 
 #: Where the built-in suites are: the repository's ``benchmarks/suites`` (see the module docstring).
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "suites"
@@ -125,8 +125,9 @@ def apply_overrides(suite: Suite, overrides: Mapping[str, Any]) -> tuple[RunConf
     ``--dataset-option sample_rate=22050`` keeps the suite's ``length_policy``. A
     ``dataset`` replaces the suite's list of datasets by that one, keeping the suite's
     own table for it when it has one (``--suite paper --dataset tess`` runs paper's tess).
-    With several runs, one ``data_dir`` or ``checkpoint`` cannot fit them all (refused), and ``out`` becomes
-    ``out/<dataset>`` for each so the runs do not overwrite each other.
+    With several runs, one ``data_dir`` cannot fit them all (refused); ``checkpoint`` and ``label_map`` come as
+    mappings from dataset to path (``--checkpoint tess=A``, see :func:`~bsbench.grid.run_config.path_for_dataset`);
+    and ``out`` becomes ``out/<dataset>`` for each so the runs do not overwrite each other.
     """
     unknown = sorted(set(overrides) - _RUN_FIELDS)
     if unknown:
@@ -143,21 +144,16 @@ def apply_overrides(suite: Suite, overrides: Mapping[str, Any]) -> tuple[RunConf
             f"--data-dir: suite {suite.name} runs {len(runs)} datasets ({datasets}) and one folder cannot hold them "
             f"all; add --dataset to run one of them, or set data_dir in the suite's [[datasets]] tables"
         )
-    if len(runs) > 1 and overrides.get("checkpoint") is not None:
-        datasets = ", ".join(run.dataset for run in runs)
-        raise UsageError(
-            f"--checkpoint: suite {suite.name} runs {len(runs)} datasets ({datasets}) and one checkpoint was trained "
-            f"on one of them; add --dataset to run that one"
-        )
     changes: dict[str, Any] = {}
     for key, value in overrides.items():
         if key in {"methods", "metrics", "emotions"} and value is not None:
             changes[key] = tuple(value)
         elif key != "out":
             changes[key] = value
+    datasets = [run.dataset for run in runs]
     result = []
     for run in runs:
-        run_changes = dict(changes)
+        run_changes = with_dataset_paths(changes, run.dataset, datasets)
         for key in ("dataset_options", "model_options"):
             if key in overrides:
                 run_changes[key] = {**getattr(run, key), **(overrides[key] or {})}

@@ -3,7 +3,9 @@
 Checkpoints are read with ``torch.load(weights_only=True)`` only: a state dict of
 tensors, never pickled code. A model card (JSON) travels with every checkpoint; for a
 bare file, ``<file>.card.json`` beside it is read if present, else the model plugin's
-declared label order is assumed and said so in the card.
+declared label order is assumed and said so in the card. A label map (``--label-map``, or
+the card's ``label_map``) renames the outputs into the corpus's labels
+(:mod:`bsbench.models.label_map`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bsbench.core.cache import (
 from bsbench.core.errors import CheckpointError, UsageError
 from bsbench.core.types import Corpus
 from bsbench.interfaces.protocols import LoadedModel, ModelPlugin, TrainingConfig
+from bsbench.models.label_map import LabelMapError, check_label_map, read_label_map, relabel
 from bsbench.models.training import ClassificationScores, train_model
 
 MODEL_FILE = "model.pt"
@@ -48,6 +51,7 @@ _CARD_KINDS: dict[str, tuple[type, ...]] = {
     "split_sizes": (dict,),
     "training": (dict,),
     "frontend": (dict,),
+    "label_map": (dict,),
 }
 
 
@@ -68,6 +72,11 @@ def check_card(card: Any) -> dict[str, Any]:
     for key, kinds in _CARD_KINDS.items():
         if key in card:
             expect_json(card[key], kinds, f"'{key}'")
+    if "label_map" in card:
+        try:
+            check_label_map(card["label_map"])
+        except LabelMapError as problem:
+            raise DamagedEntry(f"'label_map': {problem}") from None
     if "checkpoint_sha256" in card and not re.fullmatch("[0-9a-f]{64}", card["checkpoint_sha256"]):
         raise DamagedEntry("'checkpoint_sha256' must be 64 lower-case hexadecimal digits")
     if card.get("test"):  # the model summary line reads these together
@@ -86,13 +95,24 @@ def read_card(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"model card {path}: {problem}") from None
 
 
-def load_checkpoint(plugin: ModelPlugin, path: Path, device: torch.device) -> LoadedModel:
-    """Load a state dict into ``plugin``'s architecture, with one clear error per failure."""
+def load_checkpoint(
+    plugin: ModelPlugin, path: Path, device: torch.device, label_map: Path | None = None
+) -> LoadedModel:
+    """Load a state dict into ``plugin``'s architecture, with one clear error per failure.
+
+    ``label_map`` (a JSON file) renames the outputs, in place of the card's ``label_map``.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path}: no such file")
     card_path = _card_path(path)
-    return _load(plugin, path, read_card(card_path) if card_path.is_file() else {}, device)
+    card = read_card(card_path) if card_path.is_file() else {}
+    if label_map is not None:
+        try:
+            card = {**card, "label_map": read_label_map(label_map), "label_map_source": str(label_map)}
+        except LabelMapError as problem:
+            raise UsageError(f"--label-map {label_map}: {problem}") from None
+    return _load(plugin, path, card, device)
 
 
 def _card_path(checkpoint: Path) -> Path:
@@ -140,8 +160,31 @@ def _load(plugin: ModelPlugin, path: Path, card: dict[str, Any], device: torch.d
         "labels": list(labels),
         "label_source": "model card" if from_card else f"{plugin.name} default checkpoint label order",
     }
+    if "label_map" in card:
+        card = _relabelled(card, card_path)
+        labels = tuple(card["labels"])
     card.setdefault("frontend", plugin.frontend().describe())
     return LoadedModel(plugin, network.to(device).eval(), plugin.frontend(), labels, device, card)
+
+
+def _relabelled(card: dict[str, Any], card_path: Path) -> dict[str, Any]:
+    """The card with its outputs renamed by its ``label_map``; the original names kept as ``output_names``.
+
+    The map came from ``--label-map`` when ``label_map_source`` names that file, else from
+    the card itself: the one line a bad entry gives points at the file to fix.
+    """
+    try:
+        mapped = relabel(card["labels"], card["label_map"])
+    except LabelMapError as problem:
+        if "label_map_source" in card:
+            raise UsageError(f"--label-map {card['label_map_source']}: {problem}") from None
+        raise CheckpointError(f"model card {card_path}: 'label_map': {problem}") from None
+    return {
+        **card,
+        "label_map_source": card.get("label_map_source", f"model card {card_path}"),
+        "output_names": list(card["labels"]),
+        "labels": list(mapped),
+    }
 
 
 def _check_keys(

@@ -118,7 +118,8 @@ def train_model(
     for split in ("train", "validation", "test"):
         clips = corpus.split(split)
         if not clips:
-            raise DataError(f"dataset {corpus.name}: the {split} split is empty; cannot train {plugin.name}")
+            why = "".join(f" ({warning})" for warning in corpus.warnings if "split" in warning)
+            raise DataError(f"dataset {corpus.name}: the {split} split is empty; cannot train {plugin.name}{why}")
         targets = torch.tensor([index_of[clip.label] for clip in clips], device=device)
         splits[split] = (frontend_features(frontend, clips, device), targets)
 

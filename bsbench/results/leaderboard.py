@@ -93,26 +93,39 @@ def select_metrics(rows: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     return rows[keep]
 
 
-#: Columns that say how good the explained model is, from its model card.
-MODEL_COLUMNS = ("model_test_accuracy", "model_test_uar")
+#: Columns that say how good the explained model is: held-out test scores from its model card, and for a
+#: checkpoint from elsewhere the scores measured on the run's explained clips (with their number).
+MODEL_COLUMNS = (
+    "model_test_accuracy",
+    "model_test_uar",
+    "model_measured_accuracy",
+    "model_measured_uar",
+    "model_measured_clips",
+)
 
 
 def model_quality(manifest: Mapping) -> dict[tuple[str, str], dict[str, float]]:
-    """(dataset, model) -> test accuracy and UAR from a run manifest's model card (empty when unknown).
+    """(dataset, model) -> the model's quality columns (MODEL_COLUMNS) from a run manifest (empty when unknown).
 
-    Keyed by the dataset too: merged runs may explain the same architecture trained on two corpora.
+    Test scores come from the model card (a model bsbench trained and tested). Scores
+    measured on the explained clips are given for a run of a ``--checkpoint`` only: for
+    a model trained here they repeat the card's test split, less well. Keyed by the
+    dataset too: merged runs may explain the same architecture trained on two corpora.
     """
     model = manifest.get("model") or {}
     test = (model.get("card") or {}).get("test")
-    if not test:
+    measured = model.get("measured") if (manifest.get("config") or {}).get("checkpoint") else None
+    quality: dict[str, float] = {}
+    if test:
+        quality["model_test_accuracy"] = test["accuracy"]
+        quality["model_test_uar"] = test["unweighted_average_recall"]
+    if measured:
+        quality["model_measured_accuracy"] = measured["accuracy"]
+        quality["model_measured_uar"] = measured["unweighted_average_recall"]
+        quality["model_measured_clips"] = measured["clips"]
+    if not quality:
         return {}
-    dataset = (manifest.get("dataset") or {}).get("name", "")
-    return {
-        (dataset, model["name"]): {
-            "model_test_accuracy": test["accuracy"],
-            "model_test_uar": test["unweighted_average_recall"],
-        }
-    }
+    return {((manifest.get("dataset") or {}).get("name", ""), model["name"]): quality}
 
 
 def aggregate(
@@ -331,13 +344,23 @@ def footer(board: pd.DataFrame, quality_note: bool = True, fmt: str = "table") -
         # with --by dataset the dataset sits in the subset column
         block = ["dataset" if "dataset" in board else "subset", "model"]
         for (dataset, model), group in board.groupby(block, sort=False):
-            accuracy = group["model_test_accuracy"].iloc[0] if "model_test_accuracy" in group else float("nan")
-            uar = group["model_test_uar"].iloc[0] if "model_test_uar" in group else float("nan")
-            known = f"test accuracy {accuracy:.3f}, UAR {uar:.3f}" if pd.notna(accuracy) else "accuracy unknown"
-            lines.append(f"{dataset} / {model}: {known}")
+            lines.append(f"{dataset} / {model}: {quality_text(group.iloc[0])}")
     lines.append(("* " if fmt == "table" else "bold: ") + BEST_LEGEND)
     lines.extend(LEGEND)
     return lines
+
+
+def quality_text(row: pd.Series) -> str:
+    """How good one block's model is, in words, from its MODEL_COLUMNS; measured scores say on what."""
+    known = []
+    if pd.notna(row.get("model_test_accuracy", float("nan"))):
+        known.append(f"test accuracy {row['model_test_accuracy']:.3f}, UAR {row['model_test_uar']:.3f}")
+    if pd.notna(row.get("model_measured_accuracy", float("nan"))):
+        known.append(
+            f"accuracy {row['model_measured_accuracy']:.3f}, UAR {row['model_measured_uar']:.3f} measured on the "
+            f"{int(row['model_measured_clips'])} explained clips (not a held-out test)"
+        )
+    return "; ".join(known) or "accuracy unknown"
 
 
 def cue_table(board: pd.DataFrame, digits: int = 3) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from bsbench.plugin import (
     DataError,
     DatasetRequest,
     SkippedFile,
+    TooFewGroups,
     UsageError,
     group_splits,
     progress_bar,
@@ -123,14 +124,25 @@ def build_corpus(
     if not loaded:
         first = f"; first: {unread[0].path}: {unread[0].reason}" if unread else ""
         raise DataError(f"dataset {dataset}: none of the {len(recordings)} recordings could be read{first}")
-    split_of = group_splits(
-        (recording.group for _, recording, _, _ in loaded),
-        seed,
-        options.test_fraction,
-        options.validation_fraction,
-        owner=f"dataset {dataset}",
-        unit=split_unit,
-    )
+    groups = {recording.group for _, recording, _, _ in loaded}
+    try:
+        split_of = group_splits(
+            groups,
+            seed,
+            options.test_fraction,
+            options.validation_fraction,
+            owner=f"dataset {dataset}",
+            unit=split_unit,
+        )
+    except TooFewGroups:
+        # Still explainable by a checkpoint trained elsewhere; training on it says why it cannot.
+        split_of = dict.fromkeys(groups, "test")
+        warnings = (
+            *warnings,
+            f"{len(groups)} {split_unit} are too few to split into train, validation and test (at least 3 are "
+            "needed): every clip is in the test split, to be explained with --checkpoint; no model can be trained "
+            "on it",
+        )
     clips = tuple(
         Clip(
             clip_id=clip_id,
