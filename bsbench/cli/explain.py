@@ -40,6 +40,13 @@ def explain_command(
         Path | None,
         typer.Option(help="Weights to explain (weights-only state dict) [default: the model trained on --dataset]."),
     ] = None,
+    label_map: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --checkpoint: JSON file naming its outputs in bsbench's labels, e.g. {\"ps\": \"surprise\"} "
+            "(the profile judges cues by the predicted emotion's name) [default: the model card's label_map]."
+        ),
+    ] = None,
     dataset: Annotated[
         str, typer.Option(help="Without --checkpoint: the dataset the cached model was trained on (trains if absent).")
     ] = "synthetic",
@@ -97,8 +104,10 @@ def explain_command(
     expert = registry.get("profile", profile)
     plugin = configure_model(registry.get("model", model), parse_key_values(model_option, "--model-option"))
     chosen_device = resolve_device(device)
+    if label_map is not None and checkpoint is None:
+        raise UsageError(f"--label-map {label_map}: only with --checkpoint (a model bsbench trains is named already)")
     if checkpoint is not None:
-        loaded = load_checkpoint(plugin, checkpoint, chosen_device)
+        loaded = load_checkpoint(plugin, checkpoint, chosen_device, label_map)
     else:
         corpus = load_corpus(registry.get("dataset", dataset), None, seed, {})
         loaded = trained_model(plugin, corpus, seed=seed, device=chosen_device, show_progress=not as_json)

@@ -247,6 +247,7 @@ def _prepare(config: RunConfig, registry: Registry, show_progress: bool, train: 
             model=model.name,
             corpus=corpus.name,
             source=names_source(model.card),
+            mapped=list((model.card.get("label_map") or {}).values()),
         )
         candidates = [clip for clip in candidates if clip.label not in match.clips_not_outputtable]
     clips = select_clips(candidates, config.limit)

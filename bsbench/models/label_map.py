@@ -22,6 +22,7 @@ from typing import Any
 from bsbench.core.cache import DamagedEntry, read_json
 from bsbench.core.errors import DataError
 from bsbench.core.types import Clip
+from bsbench.corpus.labels import CANONICAL_LABELS
 
 
 class LabelMapError(ValueError):
@@ -102,13 +103,29 @@ class LabelMatch:
 
 
 def match_labels(
-    outputs: Sequence[str], corpus_labels: Sequence[str], clips: Sequence[Clip], *, model: str, corpus: str, source: str
+    outputs: Sequence[str],
+    corpus_labels: Sequence[str],
+    clips: Sequence[Clip],
+    *,
+    model: str,
+    corpus: str,
+    source: str,
+    mapped: Sequence[str] = (),
 ) -> LabelMatch:
     """Which outputs the corpus lacks and which clips' labels the model lacks; DataError when they share none.
 
     ``source`` says where the outputs' names came from (a model card, a label map, the
     plugin's default order), so the one line a mismatch gives points at what to fix.
+    ``mapped`` are the names a label map gave: each must be a label of the corpus or a
+    canonical one, since a misspelt target ("suprise") would silently leave out every
+    clip of that emotion.
     """
+    unknown = [label for label in mapped if label not in corpus_labels and label not in CANONICAL_LABELS]
+    if unknown:
+        raise DataError(
+            f"{source}: maps to {', '.join(unknown)}, which dataset {corpus} does not have (its labels: "
+            f"{', '.join(corpus_labels)}) and bsbench does not know (canonical labels: {', '.join(CANONICAL_LABELS)})"
+        )
     shared = set(outputs) & set(corpus_labels)
     if not shared:
         raise DataError(

@@ -23,6 +23,7 @@ import soundfile
 from matplotlib.figure import Figure
 
 from bsbench import __version__
+from bsbench.core.types import ALL_CLIPS
 from bsbench.explain.clip import ClipExplanation
 from bsbench.explain.listening import Listening
 from bsbench.registry.loader import Registry
@@ -30,7 +31,7 @@ from bsbench.report.figures import png_bytes
 from bsbench.report.figures.clip import clip_figure
 from bsbench.report.figures.run import cue_profile_figure, metric_figure
 from bsbench.results.example_store import read_examples
-from bsbench.results.leaderboard import aggregate, render
+from bsbench.results.leaderboard import aggregate, quality_text, render
 from bsbench.results.run_set import read_runs
 from bsbench.results.validation_findings import RELIABILITY_CHECKS, load_findings
 
@@ -79,6 +80,40 @@ def _players(listening: Listening | None) -> str:
     return f'<div class="players">{"".join(parts)}</div>'
 
 
+def _split_words(split: str) -> str:
+    """``clips of the test split``, or ``clips of every split`` for a run that explained them all."""
+    return "clips of every split" if split == ALL_CLIPS else f"{split} clips"
+
+
+def _measured_section(measured: dict[str, Any] | None) -> list[str]:
+    """The model's accuracy, UAR and confusion matrix on the explained clips, and what its labels left out."""
+    if not measured:
+        return []
+    confusion = measured["confusion"]
+    head = "".join(f"<th>{_e(label)}</th>" for label in confusion["predicted"])
+    rows = "".join(
+        f"<tr><th>{_e(label)}</th>{''.join(f'<td>{_e(count)}</td>' for count in counts)}</tr>"
+        for label, counts in zip(confusion["true"], confusion["counts"], strict=True)
+    )
+    notes = []
+    if measured.get("outputs_without_counterpart"):
+        notes.append(
+            f"Outputs with no label in this corpus (a prediction of one is a mistake): "
+            f"{_e(', '.join(measured['outputs_without_counterpart']))}."
+        )
+    if measured.get("clips_left_out"):
+        counts = ", ".join(f"{label} {count}" for label, count in measured["clips_left_out_by_label"].items())
+        notes.append(f"{_e(measured['clips_left_out'])} clips left out ({_e(counts)}): {_e(measured['reason'])}.")
+    return [
+        "<h2>The model on the explained clips</h2>",
+        f"<p>Accuracy {_e(_number(measured['accuracy']))}, UAR {_e(_number(measured['unweighted_average_recall']))} "
+        f"measured on the {_e(measured['clips'])} explained clips: not a held-out test unless the run explained a "
+        "test split the model never saw. Rows: true label; columns: predicted output.</p>",
+        f'<div class="scroll"><table><thead><tr><th>true \\ predicted</th>{head}</tr></thead>{rows}</table></div>',
+        *(f'<p class="muted">{note}</p>' for note in notes),
+    ]
+
+
 def _pairs(items: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><th>{_e(key)}</th><td><code>{_e(json.dumps(value, default=str))}</code></td></tr>"
@@ -98,7 +133,6 @@ def build_report(run_dir: Path, registry: Registry) -> str:
     findings = load_findings()
     dataset, model = manifest.get("dataset", {}), manifest.get("model", {})
     card = model.get("card", {})
-    test = card.get("test", {})
     methods = ", ".join(m.get("label", m.get("name", "?")) for m in manifest.get("methods", []))
     parts = [
         "<!DOCTYPE html>",
@@ -108,14 +142,13 @@ def build_report(run_dir: Path, registry: Registry) -> str:
         f"<h1>bsbench report: run {_e(manifest.get('run_id', ''))}</h1>",
         f'<p class="muted">{_e(manifest.get("created", ""))}; bsbench {_e(__version__)}</p>',
         f"<p>Dataset <b>{_e(dataset.get('name', '?'))}</b> ({_e(dataset.get('clips_scored', '?'))} "
-        f"{_e(dataset.get('split', 'test'))} clips), model <b>{_e(model.get('name', '?'))}</b> "
-        f"(test accuracy {_e(_number(test.get('accuracy')))}, "
-        f"UAR {_e(_number(test.get('unweighted_average_recall')))}), "
-        f"methods {_e(methods)}.</p>",
+        f"{_e(_split_words(dataset.get('split', 'test')))}), model <b>{_e(model.get('name', '?'))}</b> "
+        f"({_e(quality_text(board.iloc[0]))}), methods {_e(methods)}.</p>",
         "<h2>Leaderboard</h2>",
         "<p>Mean over clips with a 95% bootstrap interval; the best mean of a column is bold where it beats "
         "the runner-up paired by clip; the rank column ranks methods on one metric with its rank interval.</p>",
         f'<div class="scroll">{render(board, "html", findings=findings)}</div>',
+        *_measured_section(model.get("measured")),
         "<h2>What bsbench validate found about these metrics</h2>",
         _validation_section(findings, [m for m in dict.fromkeys(rows["metric"]) if ":" not in m]),
         "<h2>Cues in the salient windows</h2>",
