@@ -43,7 +43,7 @@ def explain_command(
     label_map: Annotated[
         Path | None,
         typer.Option(
-            help="With --checkpoint: JSON file naming its outputs in bsbench's labels, e.g. {\"ps\": \"surprise\"} "
+            help='With --checkpoint: JSON file naming its outputs in bsbench\'s labels, e.g. {"ps": "surprise"} '
             "(the profile judges cues by the predicted emotion's name) [default: the model card's label_map]."
         ),
     ] = None,

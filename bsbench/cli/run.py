@@ -16,8 +16,9 @@ import typer
 from bsbench.cli import shared
 from bsbench.cli.options import RUN_OPTION_FIELDS, config_values, run_option_parameters
 from bsbench.cli.shared import model_summary, said_on_interrupt, stderr, stdout
+from bsbench.core.types import ALL_CLIPS
 from bsbench.grid.run_config import RunConfig, single_run
-from bsbench.grid.runner import RunResult, plan_run, run_benchmark
+from bsbench.grid.runner import RunResult, explained_split, plan_run, run_benchmark
 from bsbench.grid.suites import apply_overrides, load_suite
 from bsbench.results.leaderboard import render
 from bsbench.results.validation_findings import load_findings
@@ -66,6 +67,12 @@ def run_command(
         return
     failed = 0
     for config in configs:
+        if config.split == "auto" and explained_split(config) == ALL_CLIPS:
+            stdout.print(
+                f"{config.dataset}: explaining every clip (--checkpoint: bsbench did not train this model here, so "
+                "there is no held-out part to keep apart; --split test explains the test split only)",
+                markup=False,
+            )
         with said_on_interrupt("a model in training resumes from its last finished epoch when the run is repeated"):
             result = run_benchmark(config, registry, show_progress=not quiet)
         failed += _report_run(result, config.dataset)
@@ -92,12 +99,6 @@ def _report_run(result: RunResult, dataset: str) -> int:
     if result.manifest["dataset"]["skipped"]:
         skipped = len(result.manifest["dataset"]["skipped"])
         stderr.print(f"{skipped} files skipped while reading {dataset}; `bsbench data info` lists them", markup=False)
-    if result.manifest["config"]["split"] == "auto" and result.manifest["dataset"]["split"] == "all":
-        stdout.print(
-            f"{dataset}: every clip explained (--checkpoint: bsbench did not train this model here, so there is no "
-            "held-out part to keep apart; --split test explains the test split only)",
-            markup=False,
-        )
     failures = result.manifest["failures"]
     for failure in failures[:FAILURES_SHOWN]:
         stderr.print(f"failed: {failure['stage']} on {failure['clip_id']}: {failure['error']}", markup=False)

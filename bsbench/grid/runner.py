@@ -283,8 +283,11 @@ def plan_run(config: RunConfig, registry: Registry) -> dict[str, Any]:
     """
     setup = _prepare(config, registry, show_progress=False, train=False)
     batches = [setup.clips[i : i + config.batch_size] for i in range(0, len(setup.clips), config.batch_size)]
+    model = "cached" if setup.model else f"to train (folder {setup.model_folder})"
+    if config.checkpoint is not None:
+        model = f"checkpoint {config.checkpoint}"
     plan: dict[str, Any] = {
-        "model": "cached" if setup.model else f"to train (folder {setup.model_folder})",
+        "model": model,
         "clips": len(setup.clips),
         "batches_per_method": len(batches),
         "skipped_metrics": setup.skipped_metrics,
