@@ -16,6 +16,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from bsbench_plugins.datasets.corpora.names import CREMA_D_CODES, TESS_CODES
+
 from tests.corpus_trees import _crema_clips, _tess_clips
 
 #: espeak-ng prosody per canonical emotion: pitch (0-99), rate (words per minute), amplitude (0-200).
@@ -28,9 +30,6 @@ PROSODY = {
     "sad": (20, 110, 70),
     "surprise": (95, 170, 150),
 }
-TESS_EMOTIONS = {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "neutral": "neutral",
-                 "ps": "surprise", "sad": "sad"}  # fmt: skip
-CREMA_EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fear", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}
 #: What CREMA-D's actors say, by the sentence code in the file name.
 CREMA_SENTENCES = {
     "IEO": "It's eleven o'clock",
@@ -67,7 +66,7 @@ def spoken_tess(root: Path, words: Iterable[str] = ("back", "bar")) -> int:
             speak(
                 root / "TESS Toronto emotional speech set data" / clip.path,
                 f"Say the word {word}",
-                TESS_EMOTIONS[code],
+                TESS_CODES[code],
                 voice,
             )
             count += 1
@@ -84,6 +83,6 @@ def spoken_crema_d(
         actor, sentence, code, _level = Path(clip.path).stem.split("_")
         if actor in chosen_actors and sentence in chosen_sentences:
             voice = _VOICES[2 + chosen_actors.index(actor) % 2]
-            speak(root / clip.path, CREMA_SENTENCES[sentence], CREMA_EMOTIONS[code], voice, CREMA_LEVELS[_level])
+            speak(root / clip.path, CREMA_SENTENCES[sentence], CREMA_D_CODES[code], voice, CREMA_LEVELS[_level])
             count += 1
     return count
